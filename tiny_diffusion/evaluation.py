@@ -16,7 +16,8 @@ from .text import Book, corpus_path, load_book, split_sentences
 
 # %% auto #0
 __all__ = ['words', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr', 'function_words', 'burrows_delta',
-           'delta_rank', 'adjacent_similarity', 'ngrams', 'distinct_n', 'repetition_rate', 'Memorizer']
+           'delta_rank', 'adjacent_similarity', 'ngrams', 'distinct_n', 'repetition_rate', 'Memorizer', 'text_metrics',
+           'summary_table', 'report_markdown', 'write_report']
 
 # %% ../nbs/11_evaluation.ipynb #18c6476f
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*")
@@ -91,14 +92,20 @@ def delta_rank(deltas: dict[str, float], name: str) -> int:
     "Rank (1 = closest) of candidate `name` under Burrows' Delta."
     return 1 + sorted(deltas, key=deltas.get).index(name)
 
-# %% ../nbs/11_evaluation.ipynb #a0af8bfe
-def adjacent_similarity(sentences: Sequence[str], embed: Callable[[list[str]], np.ndarray]) -> float:
-    "Mean cosine similarity between the embeddings of consecutive sentences."
-    if len(sentences) < 2:
-        raise TinyDiffusionError("coherence needs at least two sentences; generate longer samples")
-    E = np.asarray(embed(list(sentences)), dtype=np.float64)  # [n, dim]
+# %% ../nbs/11_evaluation.ipynb #60fd8466
+def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.ndarray]) -> float:
+    "Mean cosine similarity of consecutive sentences' embeddings; pairs never cross from one group (sample) to the next."
+    groups = [list(g) for g in groups]
+    flat = [s for g in groups for s in g]
+    if sum(max(len(g) - 1, 0) for g in groups) == 0:
+        raise TinyDiffusionError("coherence needs at least two sentences in one sample; generate longer samples")
+    E = np.asarray(embed(flat), dtype=np.float64)  # [n_sentences, dim]
     E = E / np.clip(np.linalg.norm(E, axis=1, keepdims=True), 1e-12, None)
-    return float((E[:-1] * E[1:]).sum(1).mean())
+    sims, start = [], 0
+    for g in groups:
+        block = E[start:start + len(g)]; start += len(g)
+        sims.extend((block[:-1] * block[1:]).sum(1))
+    return float(np.mean(sims))
 
 # %% ../nbs/11_evaluation.ipynb #0a18e137
 def ngrams(ws: Sequence[str], n: int) -> list[tuple[str, ...]]:
@@ -135,3 +142,144 @@ class Memorizer:
         self._matcher.set_seq1(ws)
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
+
+# %% ../nbs/11_evaluation.ipynb #10a68d88
+def _spans_like(ws: list[str], lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
+    "Random contiguous spans of the word list `ws` with the given word counts."
+    out = []
+    for n in lengths:
+        n = min(n, len(ws))
+        i = int(rng.integers(0, len(ws) - n + 1))
+        out.append(" ".join(ws[i:i + n]))
+    return out
+
+def _groups_of(paragraphs: Sequence[str], trained_on: str) -> list[list[str]]:
+    "Sentences of each paragraph (Punkt trained on `trained_on`)."
+    return split_sentences(list(paragraphs), trained_on=trained_on)
+
+def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], references: Optional[dict[str, str]] = None,
+                 book_name: str = "book", heldout: Optional[str] = None, embed: Optional[Callable] = None,
+                 n_words: int = 60, book_sentences: int = 400, seed: int = 0) -> dict:
+    "Style, coherence, diversity and memorisation of `samples` against the training text (no model needed)."
+    samples = [s for s in samples if s.strip()]
+    if not samples: raise TinyDiffusionError("no non-empty samples to evaluate; generate longer samples")
+    rng, train_text = np.random.default_rng(seed), "\n\n".join(train_paragraphs)
+    sample_groups = _groups_of(samples, train_text)
+    book_groups = _groups_of(train_paragraphs, train_text)
+    book_sents = [s for g in book_groups for s in g]
+    sample_sents = [s for g in sample_groups for s in g]
+    out = dict(style=dict(sentence_length=distribution_distance(sentence_lengths(sample_sents), sentence_lengths(book_sents)),
+                          word_length=distribution_distance(word_lengths(" ".join(samples)), word_lengths(train_text))))
+    out["style"]["mattr"] = dict(samples=mattr(samples), book=mattr(train_paragraphs))
+    if references:
+        cands = {book_name: train_text, **{k: v for k, v in references.items() if k != book_name}}
+        deltas = burrows_delta(samples, cands, n_words)
+        out["style"]["delta"] = dict(distances=deltas, rank=delta_rank(deltas, book_name), candidates=len(cands))
+        if heldout:
+            hd = burrows_delta(heldout, cands, n_words)
+            out["style"]["delta"]["heldout_rank"] = delta_rank(hd, book_name)
+    lengths = [len(words(s)) for s in samples]
+    book_like = _spans_like(words(train_text), lengths, rng)
+    div = lambda ts: {**{f"distinct_{n}": distinct_n(ts, n) for n in (1, 2, 3)}, "repetition": repetition_rate(ts)}
+    out["diversity"] = dict(samples=div(samples), book=div(book_like))
+    mem = Memorizer(train_text)
+    copies = [mem.longest_copy(s) for s in samples]
+    best = int(np.argmax([c[0] for c in copies]))
+    out["memorisation"] = dict(overlap_8gram=mem.overlap(samples), longest_span_words=copies[best][0],
+                               longest_span_text=copies[best][1], longest_span_sample=best)
+    if embed is not None:
+        picked, n = [], 0
+        for i in rng.permutation(len(book_groups)):
+            if len(book_groups[i]) < 2: continue
+            picked.append(book_groups[i]); n += len(book_groups[i])
+            if n >= book_sentences: break
+        multi = [g for g in sample_groups if len(g) >= 2]
+        out["coherence"] = dict(samples=adjacent_similarity(multi, embed) if multi else float("nan"),
+                                book=adjacent_similarity(picked, embed))
+    return out
+
+# %% ../nbs/11_evaluation.ipynb #4c62cce8
+def _atomic_write(path: Path, data: Union[str, bytes]) -> Path:
+    "Write `data` to `path` via a temp file in the same folder and os.replace."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f: f.write(data.encode() if isinstance(data, str) else data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+    return path
+
+def _fmt(x, nd: int = 3) -> str:
+    if x is None: return "—"
+    if isinstance(x, float): return "nan" if math.isnan(x) else f"{x:.{nd}f}"
+    return str(x)
+
+def _rows(report: dict) -> list[tuple[str, str, str]]:
+    "(metric, model, book/reference) rows of the headline numbers."
+    rows, lk = [], report.get("likelihood")
+    if lk:
+        se = f" ± {lk['bpc_se']:.3f}" if lk.get("bpc_se") else " (exact)"
+        rows += [("held-out BPC", f"{lk['bpc']:.3f}{se}", ""),
+                 ("held-out perplexity" + (" (bound)" if not lk.get("exact") else ""), f"{lk['perplexity']:.2f}", "")]
+    g = report.get("generation")
+    if g: rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s", f"{g['samples']} × {g['length']} tokens"))
+    st = report.get("style", {})
+    if "sentence_length" in st:
+        sl = st["sentence_length"]
+        rows += [("sentence length (words)", f"{sl['mean_a']:.1f}", f"{sl['mean_b']:.1f}"),
+                 ("  Wasserstein / KS", f"{sl['wasserstein']:.2f} / {sl['ks']:.2f}", ""),
+                 ("word length (letters)", f"{st['word_length']['mean_a']:.2f}", f"{st['word_length']['mean_b']:.2f}"),
+                 ("MATTR (50 words)", _fmt(st["mattr"]["samples"]), _fmt(st["mattr"]["book"]))]
+    if "delta" in st:
+        d = st["delta"]
+        rows.append(("Burrows' Delta rank", f"{d['rank']} of {d['candidates']}",
+                     f"held-out text: {d['heldout_rank']}" if "heldout_rank" in d else ""))
+    if "coherence" in report:
+        rows.append(("coherence (adjacent cos)", _fmt(report["coherence"]["samples"]), _fmt(report["coherence"]["book"])))
+    if "diversity" in report:
+        s, b = report["diversity"]["samples"], report["diversity"]["book"]
+        rows += [(f"distinct-{n}", _fmt(s[f'distinct_{n}']), _fmt(b[f'distinct_{n}'])) for n in (1, 2, 3)]
+        rows.append(("repetition rate (4-grams)", _fmt(s["repetition"]), _fmt(b["repetition"])))
+    if "memorisation" in report:
+        m = report["memorisation"]
+        rows += [("8-grams copied from book", f"{m['overlap_8gram']:.1%}", ""),
+                 ("longest copied span", f"{m['longest_span_words']} words", "")]
+    return rows
+
+def summary_table(report: dict) -> str:
+    "The report's headline numbers as a plain-text table (what `tiny-diffusion evaluate` prints)."
+    rows = [("metric", "model", "book / reference")] + _rows(report)
+    w = [max(len(r[i]) for r in rows) for i in range(3)]
+    line = lambda r: "  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip()
+    head = f"{report.get('objective', '?')} checkpoint {report.get('checkpoint', '')} on {report.get('book', '?')}"
+    return "\n".join([head, line(rows[0]), "  ".join("-" * x for x in w)] + [line(r) for r in rows[1:]])
+
+def report_markdown(report: dict) -> str:
+    "The report as Markdown: headline table, loss by masking level, longest copied passage, samples."
+    md = [f"# Evaluation of `{report.get('checkpoint', '')}`", "",
+          f"Objective **{report.get('objective')}**, book **{report.get('book')}**, {report.get('seconds', 0):.0f} s.", "",
+          "| metric | model | book / reference |", "|---|---|---|"]
+    md += [f"| {a.strip()} | {b} | {c} |" for a, b, c in _rows(report)]
+    if report.get("loss_by_mask_level"):
+        md += ["", "## Loss by masking level", "", "| masked share | loss (nats/token) |", "|---|---|"]
+        md += [f"| {float(k):.1f} | {v:.3f} |" for k, v in report["loss_by_mask_level"].items()]
+    if report.get("style", {}).get("delta"):
+        md += ["", "## Burrows' Delta (smaller = closer)", ""]
+        md += [f"- {k}: {v:.3f}" for k, v in sorted(report["style"]["delta"]["distances"].items(), key=lambda kv: kv[1])]
+    if report.get("memorisation", {}).get("longest_span_text"):
+        m = report["memorisation"]
+        md += ["", f"## Longest copied passage ({m['longest_span_words']} words, sample {m['longest_span_sample']})", "",
+               f"> {m['longest_span_text']}"]
+    if report.get("plots"):
+        md += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in report["plots"]]
+    if report.get("samples"):
+        md += ["", "## Samples", ""]
+        for i, s in enumerate(report["samples"]): md += [f"**{i}.** {s.strip()}", ""]
+    return "\n".join(md) + "\n"
+
+def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
+    "Write report.json and report.md into `out_dir` (atomically); return their paths."
+    out = Path(out_dir)
+    return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
+                markdown=_atomic_write(out / "report.md", report_markdown(report)))
