@@ -17,7 +17,8 @@ from .text import Book, corpus_path, load_book, split_sentences
 # %% auto #0
 __all__ = ['words', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr', 'function_words', 'burrows_delta',
            'delta_rank', 'adjacent_similarity', 'ngrams', 'distinct_n', 'repetition_rate', 'Memorizer', 'text_metrics',
-           'summary_table', 'report_markdown', 'write_report']
+           'summary_table', 'report_markdown', 'write_report', 'heldout_likelihood', 'plot_mask_levels',
+           'plot_sentence_lengths', 'evaluate']
 
 # %% ../nbs/11_evaluation.ipynb #18c6476f
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*")
@@ -143,7 +144,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #10a68d88
+# %% ../nbs/11_evaluation.ipynb #77019ee3
 def _spans_like(ws: list[str], lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
     "Random contiguous spans of the word list `ws` with the given word counts."
     out = []
@@ -159,7 +160,7 @@ def _groups_of(paragraphs: Sequence[str], trained_on: str) -> list[list[str]]:
 
 def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], references: Optional[dict[str, str]] = None,
                  book_name: str = "book", heldout: Optional[str] = None, embed: Optional[Callable] = None,
-                 n_words: int = 60, book_sentences: int = 400, seed: int = 0) -> dict:
+                 n_words: int = 60, book_sentences: int = 400, seed: int = 0, return_raw: bool = False) -> dict:
     "Style, coherence, diversity and memorisation of `samples` against the training text (no model needed)."
     samples = [s for s in samples if s.strip()]
     if not samples: raise TinyDiffusionError("no non-empty samples to evaluate; generate longer samples")
@@ -168,7 +169,8 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     book_groups = _groups_of(train_paragraphs, train_text)
     book_sents = [s for g in book_groups for s in g]
     sample_sents = [s for g in sample_groups for s in g]
-    out = dict(style=dict(sentence_length=distribution_distance(sentence_lengths(sample_sents), sentence_lengths(book_sents)),
+    raw = dict(sample_lengths=sentence_lengths(sample_sents), book_lengths=sentence_lengths(book_sents))
+    out = dict(style=dict(sentence_length=distribution_distance(raw["sample_lengths"], raw["book_lengths"]),
                           word_length=distribution_distance(word_lengths(" ".join(samples)), word_lengths(train_text))))
     out["style"]["mattr"] = dict(samples=mattr(samples), book=mattr(train_paragraphs))
     if references:
@@ -194,8 +196,12 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
             picked.append(book_groups[i]); n += len(book_groups[i])
             if n >= book_sentences: break
         multi = [g for g in sample_groups if len(g) >= 2]
-        out["coherence"] = dict(samples=adjacent_similarity(multi, embed) if multi else float("nan"),
-                                book=adjacent_similarity(picked, embed))
+        sents = [x for g in multi + picked for x in g]
+        table = dict(zip(sents, np.asarray(embed(sents))))       # one call: a fitted fallback embedder shares one space
+        cached = lambda ss: np.stack([table[x] for x in ss])
+        out["coherence"] = dict(samples=adjacent_similarity(multi, cached) if multi else float("nan"),
+                                book=adjacent_similarity(picked, cached))
+    if return_raw: out["raw"] = raw
     return out
 
 # %% ../nbs/11_evaluation.ipynb #4c62cce8
@@ -283,3 +289,119 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     out = Path(out_dir)
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
+
+# %% ../nbs/11_evaluation.ipynb #d5f4124c
+def heldout_likelihood(model, tokenizer, texts: Sequence[str], objective: str, schedule: str = "loglinear",
+                       n_t: int = 8, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
+    "Held-out BPC and perplexity: exact for AR, NELBO bound with Monte Carlo standard error for MDLM."
+    import torch
+    from tiny_diffusion.mdlm import bpc, chunk_for_scoring, nelbo
+    if not texts or not any(t.strip() for t in texts):
+        raise TinyDiffusionError("no held-out text to score; use a book with more chapters or raise curriculum.heldout_fraction")
+    tokens, pad, n_chars = chunk_for_scoring(tokenizer, list(texts), model.cfg.max_seq_len)   # [B,T], [B,T]
+    n_tok = int(pad.sum())
+    dev = next(model.parameters()).device
+    totals = []
+    with torch.no_grad():
+        for r in range(1 if objective == "ar" else repeats):
+            total = 0.0
+            for i in range(0, len(tokens), batch_size):
+                x, m = tokens[i:i + batch_size].to(dev), pad[i:i + batch_size].to(dev)
+                if objective == "ar":
+                    from tiny_diffusion.autoregressive import ar_nll
+                    total += float(ar_nll(model, x, m).sum())
+                else: total += float(nelbo(model, x, m, n_t=n_t, seed=seed + 1000 * r + i, schedule=schedule).sum())
+            totals.append(total)
+    mean = float(np.mean(totals))
+    se = float(np.std(totals, ddof=1) / math.sqrt(len(totals))) if len(totals) > 1 else 0.0
+    return dict(bpc=bpc(mean, n_chars), bpc_se=se / math.log(2) / n_chars, nats=mean, nats_se=se,
+                perplexity=math.exp(mean / n_tok), exact=objective == "ar", chars=n_chars, tokens=n_tok,
+                sequences=len(tokens), repeats=len(totals), n_t=None if objective == "ar" else n_t)
+
+# %% ../nbs/11_evaluation.ipynb #41ef90d6
+def _save_fig(fig, path: Path) -> Path:
+    "Save a matplotlib figure atomically as PNG."
+    import io, matplotlib.pyplot as plt
+    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=110, bbox_inches="tight"); plt.close(fig)
+    return _atomic_write(path, buf.getvalue())
+
+def plot_mask_levels(levels: dict, path: Union[str, Path]) -> Path:
+    "Line plot of held-out loss against the share of masked tokens."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    xs = [float(k) for k in levels]
+    ax.plot(xs, list(levels.values()), "o-")
+    ax.set(xlabel="share of tokens masked", ylabel="loss on masked tokens (nats)", title="Held-out loss by masking level")
+    return _save_fig(fig, Path(path))
+
+def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Union[str, Path]) -> Path:
+    "Overlaid histograms of sentence lengths (words) of samples and book."
+    import matplotlib.pyplot as plt
+    fig, ax = plt.subplots(figsize=(5, 3))
+    bins = np.arange(0, max(max(samples, default=1), max(book, default=1), 80) + 5, 5)
+    ax.hist(book, bins=bins, density=True, alpha=0.5, label="book")
+    ax.hist(samples, bins=bins, density=True, alpha=0.5, label="samples")
+    ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
+    return _save_fig(fig, Path(path))
+
+# %% ../nbs/11_evaluation.ipynb #5dcdbac6
+def _book_name(ref) -> str:
+    from tiny_diffusion.text import resolve_book
+    return Path(resolve_book(ref)).stem
+
+def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
+             samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
+             seed: int = 0, n_t: int = 8, repeats: int = 3, mask_level_sequences: int = 32) -> dict:
+    "Evaluate a checkpoint: held-out likelihood, loss by mask level, samples' style/coherence/diversity/memorisation, speed; writes eval/."
+    import torch
+    from tiny_diffusion.trainer import load_checkpoint
+    from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.sampling import generate, sampling_options
+    if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
+    t0 = time.perf_counter()
+    ck = load_checkpoint(checkpoint)
+    cfg, model, tok = ck.config, ck.model, ck.tokenizer
+    book = book if book is not None else ck.state.get("book")
+    if book is None:
+        raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
+    run_dir = Path(checkpoint).resolve().parent.parent
+    out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
+    torch.manual_seed(seed)
+    prep = prepare(book, run_dir, cfg)
+    bk = load_book(book, max_chars=cfg.data.max_chars)
+    held = set(prep.heldout)
+    train_pars = [p for p in bk.paragraphs if p not in held]
+    report = dict(checkpoint=str(checkpoint), book=bk.title, objective=ck.objective,
+                  parameters=sum(p.numel() for p in model.parameters()))
+    report["likelihood"] = heldout_likelihood(model, tok, prep.heldout, ck.objective, cfg.training.noise_schedule,
+                                              n_t=n_t, repeats=repeats, seed=seed)
+    plots = []
+    if ck.objective == "mdlm":
+        from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level
+        tokens, pad, _ = chunk_for_scoring(tok, prep.heldout, model.cfg.max_seq_len)
+        levels = loss_by_mask_level(model, tokens[:mask_level_sequences], pad[:mask_level_sequences], seed=seed)
+        report["loss_by_mask_level"] = {float(k): float(v) for k, v in levels.items()}
+        plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
+    opts = sampling_options(cfg.sampling, num_samples=samples)
+    gen = generate(model, tok, seed=seed, **opts)
+    report["generation"] = dict(samples=samples, length=opts["length"], steps=opts["steps"] if ck.objective == "mdlm" else None,
+                                seconds=gen.seconds, tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9))
+    refs, embed = {}, None
+    if style_analysis:
+        name = _book_name(book)
+        refs = {_book_name(r): load_book(r).text for r in references if _book_name(r) != name}
+        from tiny_diffusion.difficulty import embed_sentences
+        def embed(ss):
+            vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
+            return vecs
+    metrics = text_metrics(gen.texts, train_pars, refs or None, _book_name(book), heldout="\n\n".join(prep.heldout),
+                           embed=embed, seed=seed, return_raw=True)
+    raw = metrics.pop("raw")
+    report.update(metrics)
+    plots.append(plot_sentence_lengths(raw["sample_lengths"], raw["book_lengths"], out_dir / "sentence_lengths.png"))
+    report["plots"] = [str(p) for p in plots]
+    report["samples"] = gen.texts
+    report["seconds"] = time.perf_counter() - t0
+    paths = write_report(report, out_dir)
+    report["files"] = {k: str(v) for k, v in paths.items()}
+    return report
