@@ -290,7 +290,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #d5f4124c
+# %% ../nbs/11_evaluation.ipynb #00b0e2ad
 def heldout_likelihood(model, tokenizer, texts: Sequence[str], objective: str, schedule: str = "loglinear",
                        n_t: int = 8, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
     "Held-out BPC and perplexity: exact for AR, NELBO bound with Monte Carlo standard error for MDLM."
@@ -299,7 +299,7 @@ def heldout_likelihood(model, tokenizer, texts: Sequence[str], objective: str, s
     if not texts or not any(t.strip() for t in texts):
         raise TinyDiffusionError("no held-out text to score; use a book with more chapters or raise curriculum.heldout_fraction")
     tokens, pad, n_chars = chunk_for_scoring(tokenizer, list(texts), model.cfg.max_seq_len)   # [B,T], [B,T]
-    n_tok = int(pad.sum())
+    n_tok = int(pad.sum()) - len(tokens)                      # tokens after [BOS]: what is predicted (as the trainer counts)
     dev = next(model.parameters()).device
     totals = []
     with torch.no_grad():
