@@ -344,7 +344,7 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
     return _save_fig(fig, Path(path))
 
-# %% ../nbs/11_evaluation.ipynb #5dcdbac6
+# %% ../nbs/11_evaluation.ipynb #4dc54973
 def _book_name(ref) -> str:
     from tiny_diffusion.text import resolve_book
     return Path(resolve_book(ref)).stem
@@ -355,8 +355,6 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     "Evaluate a checkpoint: held-out likelihood, loss by mask level, samples' style/coherence/diversity/memorisation, speed; writes eval/."
     import torch
     from tiny_diffusion.trainer import load_checkpoint
-    from tiny_diffusion.curriculum import prepare
-    from tiny_diffusion.sampling import generate, sampling_options
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
     t0 = time.perf_counter()
     ck = load_checkpoint(checkpoint)
@@ -367,12 +365,16 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     run_dir = Path(checkpoint).resolve().parent.parent
     out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
     torch.manual_seed(seed)
+    from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.sampling import generate, sampling_options
     prep = prepare(book, run_dir, cfg)
     bk = load_book(book, max_chars=cfg.data.max_chars)
     held = set(prep.heldout)
     train_pars = [p for p in bk.paragraphs if p not in held]
     report = dict(checkpoint=str(checkpoint), book=bk.title, objective=ck.objective,
-                  parameters=sum(p.numel() for p in model.parameters()))
+                  parameters=sum(p.numel() for p in model.parameters()),
+                  model={k: getattr(cfg.model, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
+                  step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"))
     report["likelihood"] = heldout_likelihood(model, tok, prep.heldout, ck.objective, cfg.training.noise_schedule,
                                               n_t=n_t, repeats=repeats, seed=seed)
     plots = []
@@ -384,8 +386,9 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
     opts = sampling_options(cfg.sampling, num_samples=samples)
     gen = generate(model, tok, seed=seed, **opts)
-    report["generation"] = dict(samples=samples, length=opts["length"], steps=opts["steps"] if ck.objective == "mdlm" else None,
-                                seconds=gen.seconds, tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9))
+    report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
+                                tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
+                                options={k: v for k, v in opts.items() if k != "num_samples"})
     refs, embed = {}, None
     if style_analysis:
         name = _book_name(book)
