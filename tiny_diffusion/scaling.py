@@ -46,7 +46,7 @@ def effective_data(unique_tokens: float, epochs: float, r_star: float) -> float:
     repeats = max(epochs - 1.0, 0.0)
     return unique_tokens * min(epochs, 1.0) + unique_tokens * r_star * -math.expm1(-repeats / r_star)
 
-# %% ../nbs/12_scaling.ipynb #346a9719
+# %% ../nbs/12_scaling.ipynb #535705d5
 def run_position(model: ModelConfig, unique_tokens: float, tokens_seen: float, seq_len: Optional[int] = None) -> dict:
     "A run's FLOPs, epochs, critical compute and effective data (AR and diffusion R_D*)."
     flops = training_flops(model, tokens_seen, seq_len)
@@ -69,7 +69,7 @@ def plot_threshold(runs: dict[str, dict], ax=None, u_range: tuple[float, float] 
     ax.fill_between(u, c, hi, color="tab:orange", alpha=0.08, label="diffusion favoured")
     ax.axvspan(25e6, 100e6, color="grey", alpha=0.12, label="paper's fitted range of U")
     for name, r in runs.items():
-        ax.plot(r["unique_tokens"], r["flops"], "o", ms=7, label=f"{name} ({r['epochs']:.0f} epochs)")
+        ax.plot(r["unique_tokens"], r["flops"], "o", ms=7, label=f"{name}: C/C_crit = {r['compute_ratio']:.2g}")
     ax.set(xscale="log", yscale="log", ylim=(lo, hi), xlabel="unique training tokens U", ylabel="training FLOPs C")
-    ax.legend(fontsize=7, loc="upper left")
+    ax.legend(fontsize=7, loc="lower right")
     return ax
