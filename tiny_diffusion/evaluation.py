@@ -144,7 +144,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #77019ee3
+# %% ../nbs/11_evaluation.ipynb #d67dab82
 def _spans_like(ws: list[str], lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
     "Random contiguous spans of the word list `ws` with the given word counts."
     out = []
@@ -165,8 +165,8 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     samples = [s for s in samples if s.strip()]
     if not samples: raise TinyDiffusionError("no non-empty samples to evaluate; generate longer samples")
     rng, train_text = np.random.default_rng(seed), "\n\n".join(train_paragraphs)
-    sample_groups = _groups_of(samples, train_text)
-    book_groups = _groups_of(train_paragraphs, train_text)
+    groups = _groups_of(list(samples) + list(train_paragraphs), train_text)   # one Punkt model for both
+    sample_groups, book_groups = groups[:len(samples)], groups[len(samples):]
     book_sents = [s for g in book_groups for s in g]
     sample_sents = [s for g in sample_groups for s in g]
     raw = dict(sample_lengths=sentence_lengths(sample_sents), book_lengths=sentence_lengths(book_sents))
