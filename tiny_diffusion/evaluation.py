@@ -18,7 +18,7 @@ from .text import Book, corpus_path, load_book, split_sentences
 __all__ = ['words', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr', 'function_words', 'burrows_delta',
            'delta_rank', 'adjacent_similarity', 'ngrams', 'distinct_n', 'repetition_rate', 'Memorizer', 'text_metrics',
            'summary_table', 'report_markdown', 'write_report', 'heldout_likelihood', 'plot_mask_levels',
-           'plot_sentence_lengths', 'evaluate']
+           'plot_sentence_lengths', 'recorded_book', 'evaluate']
 
 # %% ../nbs/11_evaluation.ipynb #18c6476f
 _WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*")
@@ -344,10 +344,19 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
     return _save_fig(fig, Path(path))
 
-# %% ../nbs/11_evaluation.ipynb #4dc54973
+# %% ../nbs/11_evaluation.ipynb #c2649d3a
 def _book_name(ref) -> str:
     from tiny_diffusion.text import resolve_book
     return Path(resolve_book(ref)).stem
+
+def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
+    "The book a run was trained on, if the checkpoint or the run's data/statistics.json records it."
+    stats_file = Path(run_dir) / "data" / "statistics.json"
+    stats_ = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
+    for src in (state, stats_):
+        for key in ("book", "book_path", "source"):
+            if isinstance(src.get(key), str) and src[key]: return src[key]
+    return None
 
 def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
              samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
@@ -359,10 +368,10 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     t0 = time.perf_counter()
     ck = load_checkpoint(checkpoint)
     cfg, model, tok = ck.config, ck.model, ck.tokenizer
-    book = book if book is not None else ck.state.get("book")
+    run_dir = Path(checkpoint).resolve().parent.parent
+    book = book if book is not None else recorded_book(ck.state, run_dir)
     if book is None:
         raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
-    run_dir = Path(checkpoint).resolve().parent.parent
     out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
     torch.manual_seed(seed)
     from tiny_diffusion.curriculum import prepare
