@@ -204,7 +204,7 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     if return_raw: out["raw"] = raw
     return out
 
-# %% ../nbs/11_evaluation.ipynb #4c62cce8
+# %% ../nbs/11_evaluation.ipynb #eb6a89ee
 def _atomic_write(path: Path, data: Union[str, bytes]) -> Path:
     "Write `data` to `path` via a temp file in the same folder and os.replace."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -259,7 +259,8 @@ def summary_table(report: dict) -> str:
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     line = lambda r: "  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip()
     head = f"{report.get('objective', '?')} checkpoint {report.get('checkpoint', '')} on {report.get('book', '?')}"
-    return "\n".join([head, line(rows[0]), "  ".join("-" * x for x in w)] + [line(r) for r in rows[1:]])
+    return "\n".join([head, line(rows[0]), "  ".join("-" * x for x in w)] + [line(r) for r in rows[1:]]
+                     + [f"note: {n}" for n in report.get("notes", [])])
 
 def report_markdown(report: dict) -> str:
     "The report as Markdown: headline table, loss by masking level, longest copied passage, samples."
@@ -344,7 +345,7 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
     return _save_fig(fig, Path(path))
 
-# %% ../nbs/11_evaluation.ipynb #c2649d3a
+# %% ../nbs/11_evaluation.ipynb #fed7b70f
 def _book_name(ref) -> str:
     from tiny_diffusion.text import resolve_book
     return Path(resolve_book(ref)).stem
@@ -406,6 +407,11 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         def embed(ss):
             vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
             return vecs
+    notes = []
+    if style_analysis and not refs:
+        notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
+    if not style_analysis: notes.append("style analysis off: no Burrows' Delta or coherence (use --style-analysis)")
+    report["notes"] = notes
     metrics = text_metrics(gen.texts, train_pars, refs or None, _book_name(book), heldout="\n\n".join(prep.heldout),
                            embed=embed, seed=seed, return_raw=True)
     raw = metrics.pop("raw")
