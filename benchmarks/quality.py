@@ -1,0 +1,195 @@
+#!/usr/bin/env python
+"""Quality under a fixed CPU budget: MDLM with the curriculum, MDLM without it, and the AR baseline, as JSON.
+
+    python benchmarks/quality.py                       # the issue's budget: about 30 minutes per model
+    python benchmarks/quality.py --minutes 8           # a smaller budget (what nbs/13_diffusion_vs_ar.ipynb used)
+    python benchmarks/quality.py --epochs 12           # a fixed number of epochs instead of a time budget
+    python benchmarks/quality.py --minutes 8 --json nbs/capstone_results.json --samples 8
+
+All three models have the same shape (the `--preset`, `tiny` by default) and the same tokenizer, trained on the
+same book for the same number of epochs; only the objective (`mdlm` / `ar`) and `curriculum.enabled` change.
+With `--minutes`, the number of epochs is chosen from a short timing of training steps on this machine so that
+the model without curriculum (the one that sees the most tokens per epoch) fits the budget; the curriculum
+model sees shorter segments in its first stages and usually finishes earlier. Prints a short JSON summary
+(best held-out BPC per model, the epoch of that best, epochs, wall time); `--json PATH` also writes the full
+record (per-epoch held-out BPC, tokens and training FLOPs, evaluation reports, samples) that the capstone
+notebook plots. Held-out BPC is exact for AR and the NELBO upper bound for MDLM.
+"""
+from __future__ import annotations
+import argparse, dataclasses, json, math, os, platform, shutil, sys, tempfile, time
+from pathlib import Path
+
+import torch
+
+from tiny_diffusion.config import ProjectConfig, preset
+from tiny_diffusion.text import load_book, resolve_book
+from tiny_diffusion.tokenizer import train_tokenizer
+
+MODELS = {  # name -> (objective, curriculum enabled)
+    "mdlm_curriculum": ("mdlm", True),
+    "mdlm_flat": ("mdlm", False),
+    "ar": ("ar", False),
+}
+
+
+def model_config(base: ProjectConfig, name: str, epochs: int, seed: int) -> ProjectConfig:
+    "The config of one of the three runs: `base` with its objective, curriculum switch and `epochs` in total."
+    objective, curriculum = MODELS[name]
+    cfg = ProjectConfig.from_dict(base.to_dict())
+    cfg.seed, cfg.training.objective, cfg.curriculum.enabled = seed, objective, curriculum
+    share = [s.epochs for s in cfg.curriculum.stages]  # keep the preset's proportions (tiny: 2:2:4)
+    split = [max(1, round(epochs * s / sum(share))) for s in share]
+    split[-1] = max(1, epochs - sum(split[:-1]))
+    cfg.curriculum.stages = [dataclasses.replace(s, epochs=e) for s, e in zip(cfg.curriculum.stages, split)]
+    cfg.training.sample_every_epochs = 0  # samples are drawn once, from the best checkpoint, by the evaluation
+    return cfg
+
+
+def seconds_per_token(cfg: ProjectConfig, steps: int = 2) -> float:
+    "Measured training seconds per token of `cfg`'s model (full-length batches, forward + backward + AdamW)."
+    from tiny_diffusion.model import Transformer
+    if cfg.training.objective == "ar": from tiny_diffusion.autoregressive import ar_loss as loss_fn
+    else: from tiny_diffusion.mdlm import mdlm_loss as loss_fn
+    torch.manual_seed(cfg.seed)
+    model = Transformer(cfg.model, causal=cfg.training.objective == "ar")
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.training.learning_rate)
+    B, T = cfg.training.batch_size, cfg.model.max_seq_len
+    x = torch.randint(6, cfg.model.vocab_size, (B, T))   # [B,T] ordinary (non-special) token ids
+    def step():
+        loss = loss_fn(model, x)[0]
+        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
+    step()  # warm-up
+    t0 = time.perf_counter()
+    for _ in range(steps): step()
+    return (time.perf_counter() - t0) / (steps * B * T)
+
+
+def epochs_for_budget(base: ProjectConfig, book, minutes: float, seed: int, share: float = 0.75) -> tuple[int, dict]:
+    "Epochs that fit `minutes` of training for the no-curriculum model (`share` of it; the rest is validation)."
+    bk = load_book(book, max_chars=base.data.max_chars)
+    cfg = ProjectConfig.from_dict(base.to_dict())
+    tok = train_tokenizer(bk.paragraphs, cfg.data.vocab_size)
+    cfg.model.vocab_size, cfg.seed = len(tok), seed
+    tokens = len(tok.encode(bk.text)) * (1 - cfg.curriculum.heldout_fraction)  # ≈ training tokens per epoch
+    spt = seconds_per_token(cfg)  # AR and MDLM cost the same per token: one forward and backward of the same model
+    epochs = max(1, int(minutes * 60 * share / (spt * tokens)))
+    return epochs, dict(seconds_per_token=spt, tokens_per_epoch_estimate=int(tokens), minutes=minutes, share=share)
+
+
+def epoch_records(summary: dict, cfg: ProjectConfig, out: Path) -> dict:
+    "Per-epoch held-out BPC, wall time, tokens and training FLOPs of one finished run, from its log and data."
+    from tiny_diffusion.curriculum import Prepared
+    from tiny_diffusion.scaling import training_flops
+    from tiny_diffusion.trainer import encode_texts, read_log, stage_plan
+    log = read_log(summary["log"])
+    t_start = next(r["time"] for r in log if r["kind"] == "start")
+    prep = Prepared.load(out)
+    model = ProjectConfig.from_dict(cfg.to_dict()).model
+    model.vocab_size = len(prep.tokenizer)
+    L = model.max_seq_len
+    stage_tokens = [sum(len(s) for s in encode_texts(texts, prep.tokenizer, L)) for texts in prep.stages]
+    vals = [r for r in log if r["kind"] == "val"]
+    tokens, seen = [], 0
+    for r in vals:  # one validation per epoch (eval_every_epochs = 1)
+        seen += stage_tokens[r["stage"] - 1]
+        tokens.append(seen)
+    bpcs = [r["val_bpc"] for r in vals]
+    best = min(range(len(bpcs)), key=bpcs.__getitem__) if bpcs else None
+    return dict(epoch=list(range(1, len(vals) + 1)), stage=[r["stage"] for r in vals], val_bpc=bpcs,
+                seconds=[r["time"] - t_start for r in vals], tokens=tokens,
+                flops=[training_flops(model, t, L) for t in tokens],
+                stage_names=[s.name for s in stage_plan(cfg)], stage_tokens_per_epoch=stage_tokens,
+                unique_tokens=sum(len(s) for s in encode_texts(prep.stages[-1], prep.tokenizer, L)),
+                best_bpc=bpcs[best] if bpcs else None, best_epoch=best + 1 if bpcs else None,
+                still_improving=best == len(bpcs) - 1 if bpcs else None,
+                vocab_size=model.vocab_size, parameters=next(r["parameters"] for r in log if r["kind"] == "start"))
+
+
+def short_report(report: dict, n_samples: int) -> dict:
+    "An evaluation report without file paths, with its first `n_samples` samples (small enough to commit)."
+    keep = {k: v for k, v in report.items() if k not in ("files", "plots", "samples", "checkpoint")}
+    keep["checkpoint"] = "/".join(Path(report.get("checkpoint", "")).parts[-3:])  # NAME/checkpoints/best_model.pt
+    keep["samples"] = report.get("samples", [])[:n_samples]
+    return json.loads(json.dumps(keep, default=float))
+
+
+def run(args) -> dict:
+    "Train and evaluate every requested model; the full record."
+    from tiny_diffusion.trainer import train
+    from tiny_diffusion.evaluation import evaluate
+    book = str(resolve_book(args.book))
+    base = preset(args.preset)
+    if args.max_chars: base.data.max_chars = args.max_chars
+    budget = None
+    if args.epochs: epochs = args.epochs
+    else: epochs, budget = epochs_for_budget(base, book, args.minutes, args.seed)
+    epochs = max(epochs, len(base.curriculum.stages))  # the curriculum needs at least one epoch per stage
+    root = Path(args.output)
+    record = dict(book=Path(book).stem, preset=args.preset, max_chars=base.data.max_chars, seed=args.seed,
+                  epochs=epochs, budget=budget,
+                  command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+                  machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__,
+                               threads=torch.get_num_threads()), models={})
+    for name in args.models:
+        cfg = model_config(base, name, epochs, args.seed)
+        out = root / name
+        flat = root / "mdlm_flat" / "data"
+        if name == "ar" and flat.is_dir() and not (out / "data").exists():
+            shutil.copytree(flat, out / "data")  # same data config: the prepared data (and tokenizer) is reused
+        t0 = time.time()
+        summary = train(cfg, book, output_dir=out, progress=args.progress)
+        rec = dict(objective=cfg.training.objective, curriculum=cfg.curriculum.enabled,
+                   stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled else [epochs],
+                   train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"])
+        rec.update(epoch_records(summary, cfg, out))
+        if args.samples and summary.get("best_model"):
+            rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
+                           output_dir=out / "eval", style_analysis=bool(args.references), seed=args.seed)
+            rec["evaluation"] = short_report(rep, args.keep_samples)
+        record["models"][name] = rec
+        if args.json: write_json(record, Path(args.json))  # partial results survive an interrupted run
+    return record
+
+
+def write_json(obj, path: Path) -> None:
+    "Write JSON atomically (temp file in the same folder, then rename)."
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp"); os.close(fd)
+    Path(tmp).write_text(json.dumps(obj, indent=1, default=float) + "\n"); os.replace(tmp, path)
+
+
+def headline(record: dict) -> dict:
+    "The short summary printed on stdout: best BPC per model, its epoch, epochs run, wall time."
+    return dict(book=record["book"], preset=record["preset"], max_chars=record["max_chars"], epochs=record["epochs"],
+                budget=record["budget"],
+                models={k: dict(best_bpc=v["best_bpc"], best_epoch=v["best_epoch"], epochs=len(v["epoch"]),
+                                still_improving=v["still_improving"], wall_seconds=round(v["train_seconds"], 1),
+                                flops=v["flops"][-1] if v["flops"] else 0.0)
+                        for k, v in record["models"].items()})
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--book", default="frankenstein", help="book name or path (default: frankenstein)")
+    p.add_argument("--preset", default="tiny", help="model/training preset shared by the three models")
+    p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
+    p.add_argument("--minutes", type=float, default=30.0, help="training budget per model (default: 30, the issue's)")
+    p.add_argument("--epochs", type=int, default=0, help="epochs per model instead of a time budget")
+    p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
+    p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
+    p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
+    p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
+    p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
+    p.add_argument("--json", default="", help="also write the full record here")
+    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--progress", action="store_true", help="show progress bars")
+    args = p.parse_args(argv)
+    if args.minutes <= 0 and not args.epochs: p.error("--minutes must be > 0 (or pass --epochs N)")
+    record = run(args)
+    out = headline(record)
+    print(json.dumps(out, indent=1))
+    return out
+
+
+if __name__ == "__main__":
+    main()
