@@ -170,14 +170,15 @@ def generate_widget(model: Transformer, tokenizer: BookTokenizer, prompt: str = 
     box.controls, box.viewer, box.run = c, viewer, run
     return box
 
-# %% ../nbs/10_visualize.ipynb #01ac4f16
+# %% ../nbs/10_visualize.ipynb #6d8d2c2c
 _RICH = {"fixed": "bold blue", "old": "", "new": "black on yellow", "masked": "grey50"}
 
 def render_terminal(trace: Trace, step: int) -> Text:
     "The sequence after `step` as a rich Text (header line, then the tokens); `.plain` is the uncoloured text."
     cells = frame_cells(trace, step)
     new = sum(k == "new" for _, k, _ in cells)
-    out = Text(f"step {step}/{trace.steps} · {new} new · {masked_left(trace)[step]} masked\n", style="dim")
+    out = Text()
+    out.append(f"step {step}/{trace.steps} · {new} new · {masked_left(trace)[step]} masked\n", style="dim")
     for text, kind, conf in cells:
         out.append(text, style=_RICH[kind] + (" dim" if kind == "old" and conf < 0.5 else ""))
     return out
