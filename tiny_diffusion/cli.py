@@ -14,8 +14,9 @@ from .config import ProjectConfig, TinyDiffusionError, preset, PRESETS
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'COMMANDS', 'checked',
            'epochs_list', 'key_value', 'add_config_args', 'config_from_args', 'build_parser', 'parse', 'config_command',
-           'command', 'main', 'repo_root', 'process_notebooks', 'notebook_markdown', 'build_readme', 'build_docs',
-           'docs_command']
+           'command', 'main', 'output_dir', 'prepare_command', 'train_config', 'train_command', 'evaluate_command',
+           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'notebook_markdown', 'build_readme',
+           'build_docs', 'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -63,7 +64,7 @@ def config_from_args(args) -> ProjectConfig:
     if getattr(args, "overrides", None): cfg.override(**dict(args.overrides))
     return cfg
 
-# %% ../nbs/14_cli.ipynb #54079fdd
+# %% ../nbs/14_cli.ipynb #86fb79cb
 def build_parser() -> argparse.ArgumentParser:
     "The `tiny-diffusion` argument parser."
     p = argparse.ArgumentParser(prog="tiny-diffusion",
@@ -106,7 +107,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--steps", type=positive_int, help="denoising steps")
     g.add_argument("--schedule", choices=("linear", "cosine", "exponential"))
     g.add_argument("--strategy", choices=("ancestral", "confidence", "random"))
-    g.add_argument("--sampling", choices=("greedy", "topk", "nucleus"), default="nucleus")
+    g.add_argument("--sampling", choices=("greedy", "topk", "nucleus"),
+                   help="token choice (default: the checkpoint's sampling config)")
     g.add_argument("--k", type=positive_int, default=50, help="top-k (with --sampling topk)")
     g.add_argument("--p", type=probability, default=0.9, help="nucleus mass (with --sampling nucleus)")
     g.add_argument("--temperature", type=non_negative_float)
@@ -129,7 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
     s.add_argument("--checkpoint", required=True, metavar="PATH")
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
-    s.add_argument("--port", type=non_negative_int, default=8765)
+    s.add_argument("--port", type=non_negative_int, default=8765, help="port (0 picks a free one)")
+    s.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default="cpu")
 
     d = sub.add_parser("docs", help="build the documentation site into _docs/ and README.md, offline")
     d.add_argument("--readme-only", action="store_true", help="only regenerate README.md")
@@ -168,7 +171,112 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr); return 130
 
-# %% ../nbs/14_cli.ipynb #cfde9796
+# %% ../nbs/14_cli.ipynb #c8e7bfca
+def output_dir(args, cfg: ProjectConfig) -> Path:
+    "The run folder: --output if given, else the config's output_dir."
+    return Path(getattr(args, "output", None) or cfg.output_dir)
+
+@command("prepare")
+def prepare_command(args) -> int:
+    "Prepare a book (cached) and print a summary table."
+    from tiny_diffusion.text import resolve_book
+    from tiny_diffusion.curriculum import prepare, summary_table
+    cfg = config_from_args(args)
+    prepared = prepare(resolve_book(args.book), output_dir(args, cfg), cfg, progress=True)
+    print(summary_table(prepared))
+    return 0
+
+# %% ../nbs/14_cli.ipynb #4604e32e
+_TRAIN_FLAGS = dict(objective="training.objective", batch_size="training.batch_size",
+                    learning_rate="training.learning_rate", gradient_clip="training.grad_clip",
+                    device="training.device", seed="seed", output="output_dir")
+
+def train_config(args) -> ProjectConfig:
+    "The config the train flags describe: preset, --config, --set, then the named flags."
+    cfg = config_from_args(args)
+    cfg.override(**{key: getattr(args, flag) for flag, key in _TRAIN_FLAGS.items() if getattr(args, flag) is not None})
+    if args.compile: cfg.training.compile = True
+    if args.epochs_per_stage:
+        for stage, epochs in zip(cfg.curriculum.stages, args.epochs_per_stage): stage.epochs = epochs
+    return cfg
+
+def _print_summary(summary: dict):
+    "Print the plain (non-nested) entries of a run summary, one per line."
+    for k, v in summary.items():
+        if isinstance(v, (str, int, float, Path)) and not isinstance(v, bool): print(f"{k:>18}: {v}")
+
+def _print_checks(result: dict) -> int:
+    for name, ok in result["checks"].items(): print(f"{'ok ' if ok else 'FAIL'} {name}")
+    print(f"{'passed' if result['passed'] else 'FAILED'} in {result['seconds']:.1f} s ({result['output_dir']})")
+    return 0 if result["passed"] else 1
+
+@command("train")
+def train_command(args) -> int:
+    "Prepare the book, then train through the curriculum (or run a self-check)."
+    from tiny_diffusion import trainer
+    cfg = train_config(args)
+    if args.test or args.test_integration:
+        out = Path(args.output or tempfile.mkdtemp(prefix="tiny-diffusion-test-"))
+        if args.test: return _print_checks(trainer.self_test(out))
+        from tiny_diffusion.text import resolve_book
+        return _print_checks(trainer.integration_test(resolve_book(args.book or "frankenstein"), out))
+    if not args.book:
+        raise TinyDiffusionError("train needs a book: --book PATH or a name such as --book frankenstein "
+                                 "(or --test for a self-check)")
+    from tiny_diffusion.text import resolve_book
+    summary = trainer.train(cfg, resolve_book(args.book), cfg.output_dir, resume=args.resume,
+                            progress=not args.no_progress)
+    _print_summary(summary)
+    return 0
+
+# %% ../nbs/14_cli.ipynb #90f62103
+@command("evaluate")
+def evaluate_command(args) -> int:
+    "Evaluate a checkpoint and print the report's summary."
+    from tiny_diffusion.evaluation import evaluate, summary_table
+    report = evaluate(args.checkpoint, book=args.book, references=args.reference, samples=args.samples,
+                      output_dir=args.output, style_analysis=args.style_analysis, seed=args.seed)
+    print(summary_table(report))
+    if report.get("files"): print("\n".join(f"{k:>10}: {v}" for k, v in report["files"].items()))
+    return 0
+
+# %% ../nbs/14_cli.ipynb #e8367397
+@command("generate")
+def generate_command(args) -> int:
+    "Generate text from a checkpoint by iterative denoising."
+    from tiny_diffusion.config import get_device
+    from tiny_diffusion.trainer import load_checkpoint
+    from tiny_diffusion.sampling import generate, interactive, sampling_options, token_choice
+    if args.prompt is not None and args.infill is not None:
+        raise TinyDiffusionError("give --prompt or --infill, not both (an infill text holds its own context)")
+    ck = load_checkpoint(args.checkpoint, get_device(args.device))
+    choice = (token_choice(args.sampling, args.k, args.p, ck.config.sampling.temperature if args.temperature is None
+                           else args.temperature) if args.sampling else dict(temperature=args.temperature))
+    opts = sampling_options(ck.config.sampling, length=args.length, steps=args.steps, schedule=args.schedule,
+                            strategy=args.strategy, num_samples=args.num_samples, **choice)
+    if args.interactive:
+        interactive(ck.model, ck.tokenizer, seed=args.seed, **opts); return 0
+    kw = dict(prompt=args.prompt, infill=args.infill, seed=args.seed, return_trace=bool(args.gif), **opts)
+    if args.show_steps:
+        from tiny_diffusion.visualize import TerminalAnimation
+        with TerminalAnimation(file=sys.stderr) as show: g = generate(ck.model, ck.tokenizer, on_step=show, **kw)
+    else: g = generate(ck.model, ck.tokenizer, **kw)
+    for i, text in enumerate(g.texts): print(text if len(g.texts) == 1 else f"--- sample {i + 1}\n{text}")
+    if args.gif:
+        from tiny_diffusion.visualize import save_gif
+        print(f"saved {save_gif(g.trace, args.gif)}", file=sys.stderr)
+    return 0
+
+# %% ../nbs/14_cli.ipynb #f03d5d9b
+@command("serve")
+def serve_command(args) -> int:
+    "Serve the live denoising page until Ctrl-C."
+    from tiny_diffusion.config import get_device
+    from tiny_diffusion.visualize import serve
+    serve(args.checkpoint, host=args.host, port=args.port, device=str(get_device(args.device)))
+    return 0
+
+# %% ../nbs/14_cli.ipynb #cc08f2ea
 def repo_root(start: Optional[Path] = None) -> Path:
     "The repository root: the nearest folder at or above `start` holding settings.ini and nbs/."
     here = Path(start or Path.cwd()).resolve()
@@ -190,7 +298,7 @@ def process_notebooks(root: Path) -> Path:
         return Path(proc_nbs(n_workers=0))
     finally: os.chdir(cwd)
 
-# %% ../nbs/14_cli.ipynb #ae42420d
+# %% ../nbs/14_cli.ipynb #1c0af612
 def _front_matter(nb) -> tuple[dict, list]:
     import yaml
     cells = list(nb.cells)
