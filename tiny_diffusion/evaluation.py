@@ -144,7 +144,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #d67dab82
+# %% ../nbs/11_evaluation.ipynb #dad4d6e9
 def _spans_like(ws: list[str], lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
     "Random contiguous spans of the word list `ws` with the given word counts."
     out = []
@@ -170,9 +170,12 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     book_sents = [s for g in book_groups for s in g]
     sample_sents = [s for g in sample_groups for s in g]
     raw = dict(sample_lengths=sentence_lengths(sample_sents), book_lengths=sentence_lengths(book_sents))
+    sample_wl = word_lengths(" ".join(samples))
+    if not sample_wl: raise TinyDiffusionError("the samples contain no words; train longer or check the tokenizer")
     out = dict(style=dict(sentence_length=distribution_distance(raw["sample_lengths"], raw["book_lengths"]),
-                          word_length=distribution_distance(word_lengths(" ".join(samples)), word_lengths(train_text))))
-    out["style"]["mattr"] = dict(samples=mattr(samples), book=mattr(train_paragraphs))
+                          word_length=distribution_distance(sample_wl, word_lengths(train_text))))
+    window = max(2, min(50, max(len(words(x)) for x in samples)))   # short samples: a shorter window, same for both
+    out["style"]["mattr"] = dict(samples=mattr(samples, window), book=mattr(train_paragraphs, window), window=window)
     if references:
         cands = {book_name: train_text, **{k: v for k, v in references.items() if k != book_name}}
         deltas = burrows_delta(samples, cands, n_words)
@@ -204,7 +207,7 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     if return_raw: out["raw"] = raw
     return out
 
-# %% ../nbs/11_evaluation.ipynb #eb6a89ee
+# %% ../nbs/11_evaluation.ipynb #6368ef58
 def _atomic_write(path: Path, data: Union[str, bytes]) -> Path:
     "Write `data` to `path` via a temp file in the same folder and os.replace."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -236,7 +239,7 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         rows += [("sentence length (words)", f"{sl['mean_a']:.1f}", f"{sl['mean_b']:.1f}"),
                  ("  Wasserstein / KS", f"{sl['wasserstein']:.2f} / {sl['ks']:.2f}", ""),
                  ("word length (letters)", f"{st['word_length']['mean_a']:.2f}", f"{st['word_length']['mean_b']:.2f}"),
-                 ("MATTR (50 words)", _fmt(st["mattr"]["samples"]), _fmt(st["mattr"]["book"]))]
+                 (f"MATTR ({st['mattr'].get('window', 50)} words)", _fmt(st["mattr"]["samples"]), _fmt(st["mattr"]["book"]))]
     if "delta" in st:
         d = st["delta"]
         rows.append(("Burrows' Delta rank", f"{d['rank']} of {d['candidates']}",
