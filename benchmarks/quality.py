@@ -1,10 +1,10 @@
 #!/usr/bin/env python
 """Quality under a fixed CPU budget: MDLM with the curriculum, MDLM without it, and the AR baseline, as JSON.
 
-    python benchmarks/quality.py                       # the issue's budget: about 30 minutes per model
-    python benchmarks/quality.py --minutes 8           # a smaller budget (what nbs/13_diffusion_vs_ar.ipynb used)
-    python benchmarks/quality.py --epochs 12           # a fixed number of epochs instead of a time budget
-    python benchmarks/quality.py --minutes 8 --json nbs/capstone_results.json --samples 8
+    python benchmarks/quality.py                       # the issue's budget: about 30 minutes per model, whole book
+    python benchmarks/quality.py --minutes 8           # a smaller time budget per model
+    python benchmarks/quality.py --epochs 12 --max-chars 112050 --data plain --models mdlm_flat ar \
+        --samples 8 --output runs/capstone --json nbs/capstone_results.json    # what nbs/13 ran (then --append)
 
 All three models have the same shape (the `--preset`, `tiny` by default) and the same tokenizer, trained on the
 same book for the same number of epochs; only the objective (`mdlm` / `ar`) and `curriculum.enabled` change.
@@ -14,10 +14,15 @@ model sees shorter segments in its first stages and usually finishes earlier. Pr
 (best held-out BPC per model, the epoch of that best, epochs, wall time); `--json PATH` also writes the full
 record (per-epoch held-out BPC, tokens and training FLOPs, evaluation reports, samples) that the capstone
 notebook plots. Held-out BPC is exact for AR and the NELBO upper bound for MDLM.
+
+`--data prepare` (default) gets each run's data from `curriculum.prepare`; `--data plain` needs no curriculum
+module: the last ~10% of chapters held out (the curriculum's rule), every other paragraph as training text, one
+tokenizer for all runs, and a partial evaluation (held-out likelihood, samples, text metrics).
 """
 from __future__ import annotations
-import argparse, dataclasses, json, math, os, platform, shutil, sys, tempfile, time
+import argparse, dataclasses, json, os, platform, shutil, sys, tempfile, time
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
@@ -76,14 +81,42 @@ def epochs_for_budget(base: ProjectConfig, book, minutes: float, seed: int, shar
     return epochs, dict(seconds_per_token=spt, tokens_per_epoch_estimate=int(tokens), minutes=minutes, share=share)
 
 
-def epoch_records(summary: dict, cfg: ProjectConfig, out: Path) -> dict:
+def plain_split(book, cfg: ProjectConfig) -> SimpleNamespace:
+    "Prepared-data stand-in with no curriculum (for `--data plain`): the last chapters held out, the rest as paragraphs."
+    bk = load_book(book, max_chars=cfg.data.max_chars)
+    n_held = max(1, round(len(bk.chapters) * cfg.curriculum.heldout_fraction))  # the contract's rule: last ~10% of chapters
+    train_p = [p for c in bk.chapters[:-n_held] for p in c.paragraphs]
+    held = [p for c in bk.chapters[-n_held:] for p in c.paragraphs]
+    return SimpleNamespace(tokenizer=train_tokenizer(train_p, cfg.data.vocab_size), stages=[train_p], heldout=held,
+                           importance={}, statistics=dict(heldout_chapters=[c.title for c in bk.chapters[-n_held:]]),
+                           data_dir=None)
+
+
+def partial_evaluation(checkpoint, data, samples: int, seed: int) -> dict:
+    "The parts of `evaluation.evaluate` that need no `curriculum.prepare`: held-out likelihood, samples, text metrics."
+    from tiny_diffusion.evaluation import heldout_likelihood, text_metrics
+    from tiny_diffusion.sampling import generate, sampling_options
+    from tiny_diffusion.trainer import load_checkpoint
+    ck = load_checkpoint(checkpoint)
+    cfg = ck.config
+    rep = dict(checkpoint=str(checkpoint), objective=ck.objective, epoch=ck.state.get("epoch"), step=ck.state.get("step"),
+               notes=["partial evaluation (--data plain): no loss by mask level, style analysis off"])
+    rep["likelihood"] = heldout_likelihood(ck.model, ck.tokenizer, data.heldout, ck.objective, cfg.training.noise_schedule, seed=seed)
+    opts = sampling_options(cfg.sampling, num_samples=samples)
+    gen = generate(ck.model, ck.tokenizer, seed=seed, **opts)
+    rep["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
+                             tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9))
+    rep.update(text_metrics(gen.texts, data.stages[-1], seed=seed))
+    rep["samples"] = gen.texts
+    return rep
+
+
+def epoch_records(summary: dict, cfg: ProjectConfig, prep) -> dict:
     "Per-epoch held-out BPC, wall time, tokens and training FLOPs of one finished run, from its log and data."
-    from tiny_diffusion.curriculum import Prepared
     from tiny_diffusion.scaling import training_flops
     from tiny_diffusion.trainer import encode_texts, read_log, stage_plan
     log = read_log(summary["log"])
     t_start = next(r["time"] for r in log if r["kind"] == "start")
-    prep = Prepared.load(out)
     model = ProjectConfig.from_dict(cfg.to_dict()).model
     model.vocab_size = len(prep.tokenizer)
     L = model.max_seq_len
@@ -120,29 +153,47 @@ def run(args) -> dict:
     book = str(resolve_book(args.book))
     base = preset(args.preset)
     if args.max_chars: base.data.max_chars = args.max_chars
+    plain = plain_split(book, base) if args.data == "plain" else None
     budget = None
     if args.epochs: epochs = args.epochs
     else: epochs, budget = epochs_for_budget(base, book, args.minutes, args.seed)
     epochs = max(epochs, len(base.curriculum.stages))  # the curriculum needs at least one epoch per stage
     root = Path(args.output)
-    record = dict(book=Path(book).stem, preset=args.preset, max_chars=base.data.max_chars, seed=args.seed,
+    record = dict(book=Path(book).stem, preset=args.preset, data=args.data, max_chars=base.data.max_chars, seed=args.seed,
                   epochs=epochs, budget=budget,
                   command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                   machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__,
                                threads=torch.get_num_threads()), models={})
+    old = Path(args.json) if args.json and args.append else None
+    if old is not None and old.is_file():  # add models to an earlier record of the same experiment
+        prev = json.loads(old.read_text())
+        if any(prev.get(k) != record[k] for k in ("book", "preset", "max_chars", "seed", "epochs")):
+            raise SystemExit(f"{old} records another experiment (book, preset, max_chars, seed or epochs differ); drop --append")
+        record["models"] = {k: v for k, v in prev["models"].items() if k not in args.models}
+        record["commands"] = prev.get("commands", [prev["command"]])
+    record["commands"] = record.get("commands", []) + [record["command"]]
     for name in args.models:
         cfg = model_config(base, name, epochs, args.seed)
         out = root / name
         flat = root / "mdlm_flat" / "data"
         if name == "ar" and flat.is_dir() and not (out / "data").exists():
             shutil.copytree(flat, out / "data")  # same data config: the prepared data (and tokenizer) is reused
+        if args.data == "plain" and MODELS[name][1]:
+            raise SystemExit("--data plain has no curriculum stages; drop mdlm_curriculum from --models or use --data prepare")
+        if args.data == "prepare":
+            from tiny_diffusion.curriculum import prepare
+            data = prepare(book, out, cfg, progress=args.progress)
+        else: data = plain
         t0 = time.time()
-        summary = train(cfg, book, output_dir=out, progress=args.progress)
+        summary = train(cfg, data, output_dir=out, progress=args.progress)
         rec = dict(objective=cfg.training.objective, curriculum=cfg.curriculum.enabled,
                    stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled else [epochs],
                    train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"])
-        rec.update(epoch_records(summary, cfg, out))
-        if args.samples and summary.get("best_model"):
+        rec.update(epoch_records(summary, cfg, data))
+        if args.samples and summary.get("best_model") and args.data == "plain":
+            rec["evaluation"] = short_report(partial_evaluation(summary["best_model"], data, args.samples, args.seed),
+                                             args.keep_samples)
+        elif args.samples and summary.get("best_model"):
             rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
                            output_dir=out / "eval", style_analysis=bool(args.references), seed=args.seed)
             rec["evaluation"] = short_report(rep, args.keep_samples)
@@ -173,6 +224,8 @@ def main(argv=None) -> dict:
     p.add_argument("--book", default="frankenstein", help="book name or path (default: frankenstein)")
     p.add_argument("--preset", default="tiny", help="model/training preset shared by the three models")
     p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
+    p.add_argument("--data", choices=["prepare", "plain"], default="prepare",
+                   help="prepare: curriculum.prepare (default); plain: last chapters held out, all paragraphs, no curriculum")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget per model (default: 30, the issue's)")
     p.add_argument("--epochs", type=int, default=0, help="epochs per model instead of a time budget")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
@@ -181,6 +234,7 @@ def main(argv=None) -> dict:
     p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
     p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
+    p.add_argument("--append", action="store_true", help="keep the other models already in --json (same experiment)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--progress", action="store_true", help="show progress bars")
     args = p.parse_args(argv)
