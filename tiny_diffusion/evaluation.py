@@ -294,9 +294,9 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #00b0e2ad
+# %% ../nbs/11_evaluation.ipynb #09238f44
 def heldout_likelihood(model, tokenizer, texts: Sequence[str], objective: str, schedule: str = "loglinear",
-                       n_t: int = 8, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
+                       n_t: int = 4, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
     "Held-out BPC and perplexity: exact for AR, NELBO bound with Monte Carlo standard error for MDLM."
     import torch
     from tiny_diffusion.mdlm import bpc, chunk_for_scoring, nelbo
@@ -348,7 +348,7 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
     return _save_fig(fig, Path(path))
 
-# %% ../nbs/11_evaluation.ipynb #fed7b70f
+# %% ../nbs/11_evaluation.ipynb #cd943e7c
 def _book_name(ref) -> str:
     from tiny_diffusion.text import resolve_book
     return Path(resolve_book(ref)).stem
@@ -364,7 +364,7 @@ def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
 
 def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
              samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
-             seed: int = 0, n_t: int = 8, repeats: int = 3, mask_level_sequences: int = 32) -> dict:
+             seed: int = 0, n_t: int = 4, repeats: int = 3, mask_level_sequences: int = 32) -> dict:
     "Evaluate a checkpoint: held-out likelihood, loss by mask level, samples' style/coherence/diversity/memorisation, speed; writes eval/."
     import torch
     from tiny_diffusion.trainer import load_checkpoint
