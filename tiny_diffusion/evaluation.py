@@ -348,7 +348,7 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
     return _save_fig(fig, Path(path))
 
-# %% ../nbs/11_evaluation.ipynb #cd943e7c
+# %% ../nbs/11_evaluation.ipynb #63023156
 def _book_name(ref) -> str:
     from tiny_diffusion.text import resolve_book
     return Path(resolve_book(ref)).stem
@@ -359,7 +359,9 @@ def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
     stats_ = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
     for src in (state, stats_):
         for key in ("book", "book_path", "source"):
-            if isinstance(src.get(key), str) and src[key]: return src[key]
+            v = src.get(key)
+            if isinstance(v, dict): v = v.get("path")          # curriculum: statistics["book"] = {path, title, ...}
+            if isinstance(v, str) and v: return v
     return None
 
 def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
