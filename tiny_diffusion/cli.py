@@ -171,7 +171,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr); return 130
 
-# %% ../nbs/14_cli.ipynb #c8e7bfca
+# %% ../nbs/14_cli.ipynb #1427e0d3
+if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
+
+# %% ../nbs/14_cli.ipynb #159e2cfc
 def output_dir(args, cfg: ProjectConfig) -> Path:
     "The run folder: --output if given, else the config's output_dir."
     return Path(getattr(args, "output", None) or cfg.output_dir)
@@ -186,7 +189,7 @@ def prepare_command(args) -> int:
     print(summary_table(prepared))
     return 0
 
-# %% ../nbs/14_cli.ipynb #4604e32e
+# %% ../nbs/14_cli.ipynb #ebd51d99
 _TRAIN_FLAGS = dict(objective="training.objective", batch_size="training.batch_size",
                     learning_rate="training.learning_rate", gradient_clip="training.grad_clip",
                     device="training.device", seed="seed", output="output_dir")
@@ -229,7 +232,7 @@ def train_command(args) -> int:
     _print_summary(summary)
     return 0
 
-# %% ../nbs/14_cli.ipynb #90f62103
+# %% ../nbs/14_cli.ipynb #691c2711
 @command("evaluate")
 def evaluate_command(args) -> int:
     "Evaluate a checkpoint and print the report's summary."
@@ -240,7 +243,7 @@ def evaluate_command(args) -> int:
     if report.get("files"): print("\n".join(f"{k:>10}: {v}" for k, v in report["files"].items()))
     return 0
 
-# %% ../nbs/14_cli.ipynb #e8367397
+# %% ../nbs/14_cli.ipynb #97ed6e21
 @command("generate")
 def generate_command(args) -> int:
     "Generate text from a checkpoint by iterative denoising."
@@ -267,7 +270,7 @@ def generate_command(args) -> int:
         print(f"saved {save_gif(g.trace, args.gif)}", file=sys.stderr)
     return 0
 
-# %% ../nbs/14_cli.ipynb #f03d5d9b
+# %% ../nbs/14_cli.ipynb #a2e6b32a
 @command("serve")
 def serve_command(args) -> int:
     "Serve the live denoising page until Ctrl-C."
@@ -276,7 +279,7 @@ def serve_command(args) -> int:
     serve(args.checkpoint, host=args.host, port=args.port, device=str(get_device(args.device)))
     return 0
 
-# %% ../nbs/14_cli.ipynb #cc08f2ea
+# %% ../nbs/14_cli.ipynb #0852abcd
 def repo_root(start: Optional[Path] = None) -> Path:
     "The repository root: the nearest folder at or above `start` holding settings.ini and nbs/."
     here = Path(start or Path.cwd()).resolve()
@@ -298,7 +301,7 @@ def process_notebooks(root: Path) -> Path:
         return Path(proc_nbs(n_workers=0))
     finally: os.chdir(cwd)
 
-# %% ../nbs/14_cli.ipynb #1c0af612
+# %% ../nbs/14_cli.ipynb #5780e35e
 def _front_matter(nb) -> tuple[dict, list]:
     import yaml
     cells = list(nb.cells)
