@@ -153,13 +153,14 @@ def run(args) -> dict:
     book = str(resolve_book(args.book))
     base = preset(args.preset)
     if args.max_chars: base.data.max_chars = args.max_chars
+    base.override(**{k: v for k, v in (kv.split("=", 1) for kv in args.set)})  # e.g. model.d_model=64
     plain = plain_split(book, base) if args.data == "plain" else None
     budget = None
     if args.epochs: epochs = args.epochs
     else: epochs, budget = epochs_for_budget(base, book, args.minutes, args.seed)
     epochs = max(epochs, len(base.curriculum.stages))  # the curriculum needs at least one epoch per stage
     root = Path(args.output)
-    record = dict(book=Path(book).stem, preset=args.preset, data=args.data, max_chars=base.data.max_chars, seed=args.seed,
+    record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, data=args.data, max_chars=base.data.max_chars, seed=args.seed,
                   epochs=epochs, budget=budget,
                   command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                   machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__,
@@ -167,7 +168,7 @@ def run(args) -> dict:
     old = Path(args.json) if args.json and args.append else None
     if old is not None and old.is_file():  # add models to an earlier record of the same experiment
         prev = json.loads(old.read_text())
-        if any(prev.get(k) != record[k] for k in ("book", "preset", "max_chars", "seed", "epochs")):
+        if any(prev.get(k) != record[k] for k in SAME_EXPERIMENT):
             raise SystemExit(f"{old} records another experiment (book, preset, max_chars, seed or epochs differ); drop --append")
         record["models"] = {k: v for k, v in prev["models"].items() if k not in args.models}
         record["commands"] = prev.get("commands", [prev["command"]])
@@ -202,16 +203,32 @@ def run(args) -> dict:
     return record
 
 
+SAME_EXPERIMENT = ("book", "preset", "overrides", "max_chars", "seed", "epochs")
+
+def merge_records(target: Path, others: list[Path]) -> dict:
+    "Add the models of records `others` (runs of the same experiment made apart) to the record at `target`."
+    record = json.loads(target.read_text())
+    record["commands"] = record.get("commands", [record["command"]])
+    for o in others:
+        rec = json.loads(Path(o).read_text())
+        if any(rec.get(k) != record.get(k) for k in SAME_EXPERIMENT):
+            raise SystemExit(f"{o} records another experiment ({', '.join(SAME_EXPERIMENT)} must match {target})")
+        record["models"].update(rec["models"])
+        record["commands"] += rec.get("commands", [rec["command"]])
+    write_json(record, target)
+    return record
+
+
 def write_json(obj, path: Path) -> None:
     "Write JSON atomically (temp file in the same folder, then rename)."
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp"); os.close(fd)
-    Path(tmp).write_text(json.dumps(obj, indent=1, default=float) + "\n"); os.replace(tmp, path)
+    Path(tmp).write_text(json.dumps(obj, indent=1, default=float) + "\n"); os.chmod(tmp, 0o644); os.replace(tmp, path)
 
 
 def headline(record: dict) -> dict:
     "The short summary printed on stdout: best BPC per model, its epoch, epochs run, wall time."
-    return dict(book=record["book"], preset=record["preset"], max_chars=record["max_chars"], epochs=record["epochs"],
+    return dict(book=record["book"], preset=record["preset"], overrides=record.get("overrides", []), max_chars=record["max_chars"], epochs=record["epochs"],
                 budget=record["budget"],
                 models={k: dict(best_bpc=v["best_bpc"], best_epoch=v["best_epoch"], epochs=len(v["epoch"]),
                                 still_improving=v["still_improving"], wall_seconds=round(v["train_seconds"], 1),
@@ -223,6 +240,8 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--book", default="frankenstein", help="book name or path (default: frankenstein)")
     p.add_argument("--preset", default="tiny", help="model/training preset shared by the three models")
+    p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                   help="config overrides by dot path for all models, e.g. model.d_model=64 model.n_layers=2")
     p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
     p.add_argument("--data", choices=["prepare", "plain"], default="prepare",
                    help="prepare: curriculum.prepare (default); plain: last chapters held out, all paragraphs, no curriculum")
@@ -234,12 +253,17 @@ def main(argv=None) -> dict:
     p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
     p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
+    p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
+                   help="train nothing: add the models of these records (same experiment) to the record at --json")
     p.add_argument("--append", action="store_true", help="keep the other models already in --json (same experiment)")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--progress", action="store_true", help="show progress bars")
     args = p.parse_args(argv)
     if args.minutes <= 0 and not args.epochs: p.error("--minutes must be > 0 (or pass --epochs N)")
-    record = run(args)
+    bad = [kv for kv in args.set if "=" not in kv]
+    if bad: p.error(f"--set takes KEY=VALUE pairs, not {bad[0]!r} (e.g. --set model.d_model=64)")
+    if args.merge and not args.json: p.error("--merge needs --json TARGET (the record to add the models to)")
+    record = merge_records(Path(args.json), args.merge) if args.merge else run(args)
     out = headline(record)
     print(json.dumps(out, indent=1))
     return out
