@@ -100,6 +100,7 @@ class TrainingConfig:
     soft_masking: bool = False    # mask linguistically important words earlier (Chen et al. 2023)
     max_steps_per_stage: int = 0  # stop a stage after this many optimizer steps (0 = no limit; tests)
     eval_every_epochs: int = 1    # validation cadence
+    val_n_t: int = 4              # NELBO grid points per validation (more: tighter estimate, slower)
     checkpoint_every: int = 200   # write latest.pt every N optimizer steps (and at each epoch end)
     sample_every_epochs: int = 5  # save sample generations every N epochs (0 = never)
     log_every: int = 10           # JSON-lines log cadence in optimizer steps

@@ -168,7 +168,7 @@ def token_importance(tokenizer: BookTokenizer, importance: dict[str, float]) -> 
 # %% ../nbs/08_trainer.ipynb #e8efff37
 @torch.no_grad()
 def validate(model, chunks: Chunks, objective: str, batch_size: int = 32, device="cpu", autocast=None,
-             rank: int = 0, world_size: int = 1, seed: int = 0) -> dict:
+             rank: int = 0, world_size: int = 1, seed: int = 0, n_t: int = 4) -> dict:
     "Held-out NLL bound (MDLM NELBO) or exact NLL (AR) of `chunk_for_scoring` chunks: nats, bits per character, perplexity."
     was_training = model.training
     model.eval()
@@ -177,7 +177,7 @@ def validate(model, chunks: Chunks, objective: str, batch_size: int = 32, device
     for s in range(0, len(idx), batch_size):
         x, m = chunks.tokens[idx[s:s + batch_size]].to(device), chunks.pad_mask[idx[s:s + batch_size]].to(device)  # [B,T]
         with (autocast or contextlib.nullcontext()):
-            per_seq = ar_nll(model, x, m) if objective == "ar" else nelbo(model, x, m, seed=seed + s)
+            per_seq = ar_nll(model, x, m) if objective == "ar" else nelbo(model, x, m, n_t=n_t, seed=seed + s)
         nats[0] += per_seq.double().sum(); nats[1] += (m.sum() - len(x)).double()  # every token after [BOS]
     if world_size > 1: torch.distributed.all_reduce(nats)
     model.train(was_training)
@@ -449,7 +449,8 @@ def _train(cfg: ProjectConfig, book, out: Path, resume, progress: bool, rank: in
             stage_over = epoch + 1 >= st.epochs or pos["stage_step"] >= total
             improved = False
             if (epoch + 1) % max(1, tcfg.eval_every_epochs) == 0 or stage_over:
-                val = validate(model, val_chunks, objective, bs, device, autocast, rank, world, seed=cfg.seed)
+                val = validate(model, val_chunks, objective, bs, device, autocast, rank, world, seed=cfg.seed,
+                               n_t=cfg.training.val_n_t)
                 metrics["last_val"] = val
                 improved = val["val_bpc"] < metrics["best_stage_bpc"][k]
                 if improved: metrics["best_stage_bpc"][k] = val["val_bpc"]
