@@ -92,14 +92,14 @@ def plain_split(book, cfg: ProjectConfig) -> SimpleNamespace:
                            data_dir=None)
 
 
-def partial_evaluation(checkpoint, data, samples: int, seed: int) -> dict:
+def partial_evaluation(checkpoint, data, samples: int, seed: int, book: str = "") -> dict:
     "The parts of `evaluation.evaluate` that need no `curriculum.prepare`: held-out likelihood, samples, text metrics."
     from tiny_diffusion.evaluation import heldout_likelihood, text_metrics
     from tiny_diffusion.sampling import generate, sampling_options
     from tiny_diffusion.trainer import load_checkpoint
     ck = load_checkpoint(checkpoint)
     cfg = ck.config
-    rep = dict(checkpoint=str(checkpoint), objective=ck.objective, epoch=ck.state.get("epoch"), step=ck.state.get("step"),
+    rep = dict(checkpoint=str(checkpoint), book=Path(book).stem, objective=ck.objective, epoch=ck.state.get("epoch"), step=ck.state.get("step"),
                notes=["partial evaluation (--data plain): no loss by mask level, style analysis off"])
     rep["likelihood"] = heldout_likelihood(ck.model, ck.tokenizer, data.heldout, ck.objective, cfg.training.noise_schedule, seed=seed)
     opts = sampling_options(cfg.sampling, num_samples=samples)
@@ -192,7 +192,7 @@ def run(args) -> dict:
                    train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"])
         rec.update(epoch_records(summary, cfg, data))
         if args.samples and summary.get("best_model") and args.data == "plain":
-            rec["evaluation"] = short_report(partial_evaluation(summary["best_model"], data, args.samples, args.seed),
+            rec["evaluation"] = short_report(partial_evaluation(summary["best_model"], data, args.samples, args.seed, book),
                                              args.keep_samples)
         elif args.samples and summary.get("best_model"):
             rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
