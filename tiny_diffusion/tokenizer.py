@@ -11,29 +11,13 @@ from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
 from .config import TinyDiffusionError
 
 # %% auto #0
-__all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'MASK_ID', 'SEP_ID', 'BOS_ID', 'EOS_ID', 'UNK_ID', 'MIN_VOCAB', 'train_tokenizer',
-           'BookTokenizer']
+__all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'MASK_ID', 'SEP_ID', 'BOS_ID', 'EOS_ID', 'UNK_ID', 'MIN_VOCAB', 'BookTokenizer',
+           'train_tokenizer']
 
 # %% ../nbs/02_tokenizer.ipynb #310fa871
 SPECIAL_TOKENS = ["[PAD]", "[MASK]", "[SEP]", "[BOS]", "[EOS]", "[UNK]"]
 PAD_ID, MASK_ID, SEP_ID, BOS_ID, EOS_ID, UNK_ID = range(len(SPECIAL_TOKENS))
 MIN_VOCAB = len(SPECIAL_TOKENS) + 256  # the special tokens plus one token per byte value
-
-# %% ../nbs/02_tokenizer.ipynb #759d49f8
-def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 10) -> BookTokenizer:
-    "Byte-level BPE learned from `texts` (pass chapter texts, separators included), deterministic."
-    if vocab_size < MIN_VOCAB:
-        raise TinyDiffusionError(f"vocab_size {vocab_size} is too small: byte-level BPE needs at least {MIN_VOCAB} "
-                                 f"({len(SPECIAL_TOKENS)} special tokens + 256 bytes); raise cfg.data.vocab_size")
-    texts = [t for t in texts if t.strip()]
-    if not texts: raise TinyDiffusionError("no text to train the tokenizer on; pass the book's training text")
-    hf = Tokenizer(models.BPE(unk_token="[UNK]"))
-    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    hf.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
-                                  special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    hf.train_from_iterator(texts, trainer)
-    return BookTokenizer(hf)
 
 # %% ../nbs/02_tokenizer.ipynb #d8c34bf1
 def _char_to_byte() -> dict[str, int]:
@@ -113,3 +97,19 @@ class BookTokenizer:
         if not p.is_file():
             raise TinyDiffusionError(f"tokenizer file {str(p)!r} not found; run tiny-diffusion prepare to create it")
         return cls.from_str(p.read_text(encoding="utf-8"))
+
+# %% ../nbs/02_tokenizer.ipynb #759d49f8
+def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 10) -> BookTokenizer:
+    "Byte-level BPE learned from `texts` (pass chapter texts, separators included), deterministic."
+    if vocab_size < MIN_VOCAB:
+        raise TinyDiffusionError(f"vocab_size {vocab_size} is too small: byte-level BPE needs at least {MIN_VOCAB} "
+                                 f"({len(SPECIAL_TOKENS)} special tokens + 256 bytes); raise cfg.data.vocab_size")
+    texts = [t for t in texts if t.strip()]
+    if not texts: raise TinyDiffusionError("no text to train the tokenizer on; pass the book's training text")
+    hf = Tokenizer(models.BPE(unk_token="[UNK]"))
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
+                                  special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    hf.train_from_iterator(texts, trainer)
+    return BookTokenizer(hf)
