@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_visualize.ipynb #6e1e87af
 from __future__ import annotations
-import html, json, os, sys, tempfile, threading, time
+import html, json, os, subprocess, sys, tempfile, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
