@@ -111,7 +111,7 @@ class SamplingConfig:
     length: int = 128             # tokens to generate
     steps: int = 64               # denoising steps
     schedule: Literal["linear", "cosine", "exponential"] = "cosine"  # how many tokens are revealed by step s
-    strategy: Literal["ancestral", "confidence", "random"] = "ancestral"  # MDLM's sampler; confidence suits strong models
+    strategy: Literal["ancestral", "confidence", "random"] = "confidence"  # which masked positions to reveal (as generate())
     temperature: float = 1.0      # softmax temperature (0 = greedy)
     top_k: int = 0                # keep the k most likely tokens (0 = off)
     top_p: float = 1.0            # nucleus mass (1.0 = off)
