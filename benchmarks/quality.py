@@ -3,8 +3,8 @@
 
     python benchmarks/quality.py                       # the issue's budget: about 30 minutes per model, whole book
     python benchmarks/quality.py --minutes 8           # a smaller time budget per model
-    python benchmarks/quality.py --epochs 12 --max-chars 112050 --data plain --models mdlm_flat ar \
-        --samples 8 --output runs/capstone --json nbs/capstone_results.json    # what nbs/13 ran (then --append)
+    python benchmarks/quality.py --epochs 12 --max-chars 112050 --set model.d_model=64 model.n_layers=2 \
+        model.n_heads=2 --samples 8 --keep-samples 3 --output runs/capstone --json nbs/capstone_results.json
 
 All three models have the same shape (the `--preset`, `tiny` by default) and the same tokenizer, trained on the
 same book for the same number of epochs; only the objective (`mdlm` / `ar`) and `curriculum.enabled` change.
@@ -15,20 +15,22 @@ model sees shorter segments in its first stages and usually finishes earlier. Pr
 record (per-epoch held-out BPC, tokens and training FLOPs, evaluation reports, samples) that the capstone
 notebook plots. Held-out BPC is exact for AR and the NELBO upper bound for MDLM.
 
-`--data prepare` (default) gets each run's data from `curriculum.prepare`; `--data plain` needs no curriculum
-module: the last ~10% of chapters held out (the curriculum's rule), every other paragraph as training text, one
-tokenizer for all runs, and a partial evaluation (held-out likelihood, samples, text metrics).
+The data comes from ONE call of `curriculum.prepare` with the curriculum config (under OUTPUT/shared): the
+curriculum model trains on its stages; the flat MDLM and the AR model train on its last stage (every training
+paragraph, packed into windows: what `prepare` gives with `curriculum.enabled` false). So the three models share
+one tokenizer and are scored on the same held-out chapters. Each model is evaluated with the parts of
+`evaluation.evaluate` that use this shared data: held-out likelihood, samples, text metrics.
 """
 from __future__ import annotations
-import argparse, dataclasses, json, os, platform, shutil, sys, tempfile, time
+import argparse, dataclasses, hashlib, json, os, platform, sys, tempfile, time
 from pathlib import Path
-from types import SimpleNamespace
 
 import torch
 
 from tiny_diffusion.config import ProjectConfig, preset
 from tiny_diffusion.text import load_book, resolve_book
 from tiny_diffusion.tokenizer import train_tokenizer
+from tiny_diffusion.curriculum import Prepared, prepare
 
 MODELS = {  # name -> (objective, curriculum enabled)
     "mdlm_curriculum": ("mdlm", True),
@@ -81,32 +83,31 @@ def epochs_for_budget(base: ProjectConfig, book, minutes: float, seed: int, shar
     return epochs, dict(seconds_per_token=spt, tokens_per_epoch_estimate=int(tokens), minutes=minutes, share=share)
 
 
-def plain_split(book, cfg: ProjectConfig) -> SimpleNamespace:
-    "Prepared-data stand-in with no curriculum (for `--data plain`): the last chapters held out, the rest as paragraphs."
-    bk = load_book(book, max_chars=cfg.data.max_chars)
-    n_held = max(1, round(len(bk.chapters) * cfg.curriculum.heldout_fraction))  # the contract's rule: last ~10% of chapters
-    train_p = [p for c in bk.chapters[:-n_held] for p in c.paragraphs]
-    held = [p for c in bk.chapters[-n_held:] for p in c.paragraphs]
-    return SimpleNamespace(tokenizer=train_tokenizer(train_p, cfg.data.vocab_size), stages=[train_p], heldout=held,
-                           importance={}, statistics=dict(heldout_chapters=[c.title for c in bk.chapters[-n_held:]]),
-                           data_dir=None)
+def shared_data(book, base: ProjectConfig, epochs: int, seed: int, output: Path, progress: bool = False) -> dict[str, Prepared]:
+    "Each model's data from one `prepare` with the curriculum config: the stages, or only the last (all paragraphs)."
+    cfg = model_config(base, "mdlm_curriculum", epochs, seed)
+    if cfg.curriculum.stages[-1].format != "paragraphs":
+        raise SystemExit("the last curriculum stage must be 'paragraphs' (the flat and AR runs train on it); fix --preset/--set")
+    prep = prepare(book, output / "shared", cfg, progress=progress)
+    flat = dataclasses.replace(prep, stages=[prep.stages[-1]])  # same tokenizer object, same held-out paragraphs
+    return {name: prep if MODELS[name][1] else flat for name in MODELS}
 
 
 def partial_evaluation(checkpoint, data, samples: int, seed: int, book: str = "") -> dict:
-    "The parts of `evaluation.evaluate` that need no `curriculum.prepare`: held-out likelihood, samples, text metrics."
+    "The parts of `evaluation.evaluate` on the shared data: held-out likelihood, samples, text metrics."
     from tiny_diffusion.evaluation import heldout_likelihood, text_metrics
     from tiny_diffusion.sampling import generate, sampling_options
     from tiny_diffusion.trainer import load_checkpoint
     ck = load_checkpoint(checkpoint)
     cfg = ck.config
     rep = dict(checkpoint=str(checkpoint), book=Path(book).stem, objective=ck.objective, epoch=ck.state.get("epoch"), step=ck.state.get("step"),
-               notes=["partial evaluation (--data plain): no loss by mask level, style analysis off"])
+               notes=["partial evaluation on the shared prepared data: no loss by mask level, style analysis off"])
     rep["likelihood"] = heldout_likelihood(ck.model, ck.tokenizer, data.heldout, ck.objective, cfg.training.noise_schedule, seed=seed)
     opts = sampling_options(cfg.sampling, num_samples=samples)
     gen = generate(ck.model, ck.tokenizer, seed=seed, **opts)
     rep["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
                              tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9))
-    rep.update(text_metrics(gen.texts, data.stages[-1], seed=seed))
+    rep.update(text_metrics(gen.texts, data.stages[-1], seed=seed))  # novelty against every training paragraph
     rep["samples"] = gen.texts
     return rep
 
@@ -148,19 +149,17 @@ def short_report(report: dict, n_samples: int) -> dict:
 
 def run(args) -> dict:
     "Train and evaluate every requested model; the full record."
-    from tiny_diffusion.trainer import train
-    from tiny_diffusion.evaluation import evaluate
+    from tiny_diffusion.trainer import load_checkpoint, train
     book = str(resolve_book(args.book))
     base = preset(args.preset)
     if args.max_chars: base.data.max_chars = args.max_chars
     base.override(**{k: v for k, v in (kv.split("=", 1) for kv in args.set)})  # e.g. model.d_model=64
-    plain = plain_split(book, base) if args.data == "plain" else None
     budget = None
     if args.epochs: epochs = args.epochs
     else: epochs, budget = epochs_for_budget(base, book, args.minutes, args.seed)
     epochs = max(epochs, len(base.curriculum.stages))  # the curriculum needs at least one epoch per stage
     root = Path(args.output)
-    record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, data=args.data, max_chars=base.data.max_chars, seed=args.seed,
+    record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, max_chars=base.data.max_chars, seed=args.seed,
                   epochs=epochs, budget=budget,
                   command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                   machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__,
@@ -173,31 +172,27 @@ def run(args) -> dict:
         record["models"] = {k: v for k, v in prev["models"].items() if k not in args.models}
         record["commands"] = prev.get("commands", [prev["command"]])
     record["commands"] = record.get("commands", []) + [record["command"]]
+    datas = shared_data(book, base, epochs, args.seed, root, args.progress)
+    tokenizer = datas["ar"].tokenizer.to_str()
+    record["tokenizer_sha256"] = hashlib.sha256(tokenizer.encode()).hexdigest()
+    record["heldout_sha256"] = hashlib.sha256("\n\n".join(datas["ar"].heldout).encode()).hexdigest()
+    for old_rec in record["models"].values():  # --append: the earlier models must have used the same tokenizer and text
+        if old_rec.get("data_sha256") != [record["tokenizer_sha256"], record["heldout_sha256"]]:
+            raise SystemExit(f"{old} was trained on other prepared data (tokenizer or held-out text differ); drop --append")
     for name in args.models:
         cfg = model_config(base, name, epochs, args.seed)
-        out = root / name
-        flat = root / "mdlm_flat" / "data"
-        if name == "ar" and flat.is_dir() and not (out / "data").exists():
-            shutil.copytree(flat, out / "data")  # same data config: the prepared data (and tokenizer) is reused
-        if args.data == "plain" and MODELS[name][1]:
-            raise SystemExit("--data plain has no curriculum stages; drop mdlm_curriculum from --models or use --data prepare")
-        if args.data == "prepare":
-            from tiny_diffusion.curriculum import prepare
-            data = prepare(book, out, cfg, progress=args.progress)
-        else: data = plain
+        out, data = root / name, datas[name]
         t0 = time.time()
         summary = train(cfg, data, output_dir=out, progress=args.progress)
         rec = dict(objective=cfg.training.objective, curriculum=cfg.curriculum.enabled,
                    stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled else [epochs],
-                   train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"])
+                   train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"],
+                   data_sha256=[record["tokenizer_sha256"], record["heldout_sha256"]])
+        assert load_checkpoint(summary["latest"]).tokenizer.to_str() == tokenizer, "every model must share one tokenizer"
         rec.update(epoch_records(summary, cfg, data))
-        if args.samples and summary.get("best_model") and args.data == "plain":
+        if args.samples and summary.get("best_model"):
             rec["evaluation"] = short_report(partial_evaluation(summary["best_model"], data, args.samples, args.seed, book),
                                              args.keep_samples)
-        elif args.samples and summary.get("best_model"):
-            rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
-                           output_dir=out / "eval", style_analysis=bool(args.references), seed=args.seed)
-            rec["evaluation"] = short_report(rep, args.keep_samples)
         record["models"][name] = rec
         if args.json: write_json(record, Path(args.json))  # partial results survive an interrupted run
     return record
@@ -213,6 +208,8 @@ def merge_records(target: Path, others: list[Path]) -> dict:
         rec = json.loads(Path(o).read_text())
         if any(rec.get(k) != record.get(k) for k in SAME_EXPERIMENT):
             raise SystemExit(f"{o} records another experiment ({', '.join(SAME_EXPERIMENT)} must match {target})")
+        if any(rec.get(k) != record.get(k) for k in ("tokenizer_sha256", "heldout_sha256")):
+            raise SystemExit(f"{o} was trained on other prepared data (tokenizer or held-out text differ from {target})")
         record["models"].update(rec["models"])
         record["commands"] += rec.get("commands", [rec["command"]])
     write_json(record, target)
@@ -243,14 +240,11 @@ def main(argv=None) -> dict:
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="config overrides by dot path for all models, e.g. model.d_model=64 model.n_layers=2")
     p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
-    p.add_argument("--data", choices=["prepare", "plain"], default="prepare",
-                   help="prepare: curriculum.prepare (default); plain: last chapters held out, all paragraphs, no curriculum")
     p.add_argument("--minutes", type=float, default=30.0, help="training budget per model (default: 30, the issue's)")
     p.add_argument("--epochs", type=int, default=0, help="epochs per model instead of a time budget")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
     p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
-    p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
     p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
     p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
