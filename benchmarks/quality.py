@@ -18,8 +18,9 @@ notebook plots. Held-out BPC is exact for AR and the NELBO upper bound for MDLM.
 The data comes from ONE call of `curriculum.prepare` with the curriculum config (under OUTPUT/shared): the
 curriculum model trains on its stages; the flat MDLM and the AR model train on its last stage (every training
 paragraph, packed into windows: what `prepare` gives with `curriculum.enabled` false). So the three models share
-one tokenizer and are scored on the same held-out chapters. Each model is evaluated with the parts of
-`evaluation.evaluate` that use this shared data: held-out likelihood, samples, text metrics.
+one tokenizer and are scored on the same held-out chapters. Each best checkpoint then goes through
+`evaluation.evaluate`, whose own `prepare` (the model's config, in its run folder) must give the same tokenizer
+and held-out text byte for byte: the script checks it.
 """
 from __future__ import annotations
 import argparse, dataclasses, hashlib, json, os, platform, sys, tempfile, time
@@ -93,25 +94,6 @@ def shared_data(book, base: ProjectConfig, epochs: int, seed: int, output: Path,
     return {name: prep if MODELS[name][1] else flat for name in MODELS}
 
 
-def partial_evaluation(checkpoint, data, samples: int, seed: int, book: str = "") -> dict:
-    "The parts of `evaluation.evaluate` on the shared data: held-out likelihood, samples, text metrics."
-    from tiny_diffusion.evaluation import heldout_likelihood, text_metrics
-    from tiny_diffusion.sampling import generate, sampling_options
-    from tiny_diffusion.trainer import load_checkpoint
-    ck = load_checkpoint(checkpoint)
-    cfg = ck.config
-    rep = dict(checkpoint=str(checkpoint), book=Path(book).stem, objective=ck.objective, epoch=ck.state.get("epoch"), step=ck.state.get("step"),
-               notes=["partial evaluation on the shared prepared data: no loss by mask level, style analysis off"])
-    rep["likelihood"] = heldout_likelihood(ck.model, ck.tokenizer, data.heldout, ck.objective, cfg.training.noise_schedule, seed=seed)
-    opts = sampling_options(cfg.sampling, num_samples=samples)
-    gen = generate(ck.model, ck.tokenizer, seed=seed, **opts)
-    rep["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
-                             tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9))
-    rep.update(text_metrics(gen.texts, data.stages[-1], seed=seed))  # novelty against every training paragraph
-    rep["samples"] = gen.texts
-    return rep
-
-
 def epoch_records(summary: dict, cfg: ProjectConfig, prep) -> dict:
     "Per-epoch held-out BPC, wall time, tokens and training FLOPs of one finished run, from its log and data."
     from tiny_diffusion.scaling import training_flops
@@ -150,6 +132,7 @@ def short_report(report: dict, n_samples: int) -> dict:
 def run(args) -> dict:
     "Train and evaluate every requested model; the full record."
     from tiny_diffusion.trainer import load_checkpoint, train
+    from tiny_diffusion.evaluation import evaluate
     book = str(resolve_book(args.book))
     base = preset(args.preset)
     if args.max_chars: base.data.max_chars = args.max_chars
@@ -188,11 +171,14 @@ def run(args) -> dict:
                    stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled else [epochs],
                    train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"],
                    data_sha256=[record["tokenizer_sha256"], record["heldout_sha256"]])
-        assert load_checkpoint(summary["latest"]).tokenizer.to_str() == tokenizer, "every model must share one tokenizer"
         rec.update(epoch_records(summary, cfg, data))
         if args.samples and summary.get("best_model"):
-            rec["evaluation"] = short_report(partial_evaluation(summary["best_model"], data, args.samples, args.seed, book),
-                                             args.keep_samples)
+            rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
+                           output_dir=out / "eval", style_analysis=bool(args.references), seed=args.seed)
+            rec["evaluation"] = short_report(rep, args.keep_samples)
+            own = Prepared.load(out)  # what evaluate's prepare made for this model's config
+            assert own.tokenizer.to_str() == tokenizer and own.heldout == datas["ar"].heldout, f"{name}: data differs"
+        assert load_checkpoint(summary["latest"]).tokenizer.to_str() == tokenizer, f"{name}: tokenizer differs"
         record["models"][name] = rec
         if args.json: write_json(record, Path(args.json))  # partial results survive an interrupted run
     return record
@@ -245,6 +231,7 @@ def main(argv=None) -> dict:
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
     p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
+    p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
     p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
     p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
