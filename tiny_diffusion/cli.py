@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import tiny_diffusion
-from .config import ProjectConfig, TinyDiffusionError, preset, PRESETS
+from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRESETS
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'COMMANDS', 'checked',
@@ -320,14 +320,11 @@ def notebook_markdown(path: Path) -> str:
     head = f"# {meta.get('title', path.stem)}\n\n" + (f"> {meta['description']}\n\n" if meta.get("description") else "")
     return head + body.strip() + "\n"
 
-def _atomic_write(path: Path, text: str):
-    tmp = path.with_name(f".{path.name}.tmp"); tmp.write_text(text, encoding="utf-8"); os.replace(tmp, path)
-
 def build_readme(root: Optional[Path] = None, proc: Optional[Path] = None) -> Path:
     "Regenerate README.md from nbs/index.ipynb, without Quarto."
     root = repo_root(root); proc = proc or process_notebooks(root)
     note = "<!-- generated from nbs/index.ipynb by `tiny-diffusion docs`; edit the notebook, not this file -->\n\n"
-    _atomic_write(root / "README.md", note + notebook_markdown(proc / "index.ipynb"))
+    atomic_write(root / "README.md", note + notebook_markdown(proc / "index.ipynb"))
     return root / "README.md"
 
 def _alias_output_files(proc: Path, docs: Path):

@@ -4,15 +4,15 @@
 
 # %% ../nbs/00_config.ipynb #811ce116
 from __future__ import annotations
-import ast, dataclasses, difflib, json, math, os, re, tomllib, typing
+import ast, contextlib, dataclasses, difflib, json, math, os, re, tempfile, tomllib, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 # %% auto #0
-__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'ModelConfig', 'StageConfig', 'CurriculumConfig', 'DataConfig',
-           'TrainingConfig', 'SamplingConfig', 'ProjectConfig', 'preset', 'parse_value', 'count_parameters',
-           'estimate_memory', 'available_devices', 'get_device']
+__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'atomic_path', 'atomic_write', 'ModelConfig', 'StageConfig',
+           'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig', 'preset',
+           'parse_value', 'count_parameters', 'estimate_memory', 'available_devices', 'get_device']
 
 # %% ../nbs/00_config.ipynb #068ea04b
 class TinyDiffusionError(Exception):
@@ -20,6 +20,24 @@ class TinyDiffusionError(Exception):
 
 class ConfigError(TinyDiffusionError, ValueError):
     "A configuration key or value that does not fit the schema."
+
+@contextlib.contextmanager
+def atomic_path(path) -> typing.Iterator[Path]:
+    "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp"); os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True); raise
+
+def atomic_write(path, data: typing.Union[str, bytes]) -> Path:
+    "Write text (UTF-8) or bytes to `path` atomically; a reader never sees half a file."
+    with atomic_path(path) as tmp:
+        if isinstance(data, bytes): tmp.write_bytes(data)
+        else: tmp.write_text(data, encoding="utf-8")
+    return Path(path)
 
 # %% ../nbs/00_config.ipynb #b0095828
 @dataclass

@@ -137,10 +137,10 @@ def cache_key(book_bytes: bytes, cfg: ProjectConfig) -> str:
                               ctx=c["model"]["max_seq_len"]), sort_keys=True)
     return hashlib.sha256(hashlib.sha256(book_bytes).digest() + payload.encode()).hexdigest()[:32]
 
+from .config import atomic_path, atomic_write
+
 def _atomic(path: Path, write) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp"); os.close(fd)
-    try: write(tmp); os.replace(tmp, path)
-    except BaseException: Path(tmp).unlink(missing_ok=True); raise
+    with atomic_path(path) as tmp: write(tmp)
 
 def _write_json(path: Path, obj) -> None:
     _atomic(path, lambda t: Path(t).write_text(json.dumps(obj, indent=1, ensure_ascii=False), encoding="utf-8"))

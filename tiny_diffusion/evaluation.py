@@ -208,16 +208,12 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     return out
 
 # %% ../nbs/11_evaluation.ipynb #6368ef58
+from .config import atomic_path, atomic_write
+
 def _atomic_write(path: Path, data: Union[str, bytes]) -> Path:
     "Write `data` to `path` via a temp file in the same folder and os.replace."
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f: f.write(data.encode() if isinstance(data, str) else data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
-    return path
+    return atomic_write(path, data)
 
 def _fmt(x, nd: int = 3) -> str:
     if x is None: return "—"

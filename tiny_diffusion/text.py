@@ -266,15 +266,14 @@ def book_places() -> list[Path]:
     shared = _shared_corpora()
     return [Path("data/raw"), *env, *([shared] if shared else []), cache_dir()]
 
+from .config import atomic_path, atomic_write
+
 def _download(url: str, dest: Path, timeout: float = 60) -> Path:
     "Fetch `url` to `dest` atomically (temp file in the same folder, then rename)."
     with urllib.request.urlopen(url, timeout=timeout) as r: data = r.read()
     if not data.strip(): raise OSError("empty response")
     dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, suffix=".part")
-    with os.fdopen(fd, "wb") as f: f.write(data)
-    os.replace(tmp, dest)
-    return dest
+    return atomic_write(dest, data)
 
 def resolve_book(name_or_path: Union[str, Path], download: bool = True) -> Path:
     "Path of a book given a file path or a catalogue name (searched locally, else downloaded into the cache)."

@@ -32,6 +32,8 @@ def _char_to_byte() -> dict[str, int]:
 _BYTES = _char_to_byte()
 
 # %% ../nbs/02_tokenizer.ipynb #86f1d4ac
+from .config import atomic_path, atomic_write
+
 class BookTokenizer:
     "A `tokenizers.Tokenizer` (`.hf`) with the fixed special tokens, lossless encode/decode and readable pieces."
     def __init__(self, hf: Tokenizer):
@@ -82,13 +84,7 @@ class BookTokenizer:
         "Write the standard JSON atomically (temp file in the same folder, then rename)."
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=p.name, suffix=".tmp")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f: f.write(self.to_str())
-            os.replace(tmp, p)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True); raise
-        return p
+        return atomic_write(p, self.to_str())
 
     @classmethod
     def load(cls, path: Union[str, Path]) -> BookTokenizer:

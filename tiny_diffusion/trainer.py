@@ -29,19 +29,15 @@ __all__ = ['CHECKPOINT_FORMAT', 'save_checkpoint', 'Checkpoint', 'read_checkpoin
 CHECKPOINT_FORMAT = "tiny_diffusion.checkpoint/1"
 _REQUIRED = ("objective", "config", "model", "tokenizer_json")
 
+from .config import atomic_path, atomic_write
+
 def save_checkpoint(path: Union[str, Path], state: dict) -> Path:
     "Write a checkpoint dict with `torch.save`, atomically (temp file in the same folder, then rename)."
     missing = [k for k in _REQUIRED if k not in state]
     if missing: raise ValueError(f"checkpoint state lacks {missing}")
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+    with atomic_path(p) as tmp: torch.save({"format": CHECKPOINT_FORMAT, **state}, tmp)
     return p
 
 # %% ../nbs/08_trainer.ipynb #37b4ea88
@@ -254,8 +250,7 @@ def read_log(path: Union[str, Path]) -> list[dict]:
 
 def _write_json(path: Path, obj) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1), encoding="utf-8"); os.replace(tmp, path)
+    atomic_write(path, json.dumps(obj, indent=1))
 
 @torch.no_grad()
 def greedy_fill(model, length: int, steps: int) -> list[int]:

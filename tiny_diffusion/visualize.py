@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from .config import TinyDiffusionError, SamplingConfig
+from .config import TinyDiffusionError, SamplingConfig, atomic_path
 from .tokenizer import BookTokenizer
 from .model import Transformer
 from .trainer import load_checkpoint
@@ -275,14 +275,9 @@ def save_gif(trace: Trace, path: Union[str, Path], cols: int = 64, font_size: in
     rows = max((g[-1][0] + 1 for g in (_layout(frame_cells(trace, s), cols) for s in range(trace.n_frames)) if g),
                default=1)
     frames = [gif_frame(trace, s, cols, font_size, rows) for s in range(trace.n_frames)]
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(p) as tmp:
         frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:], loop=0,
                        duration=[ms_per_step] * (len(frames) - 1) + [ms_last])
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
     return p
 
 # %% ../nbs/10_visualize.ipynb #8290e7a9
