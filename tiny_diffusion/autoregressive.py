@@ -4,27 +4,32 @@
 
 # %% ../nbs/07_autoregressive.ipynb #b8f43d0a
 from __future__ import annotations
-from typing import Optional
+import contextlib, math
+from collections import Counter
+from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .config import TinyDiffusionError
-from .model import Transformer, sample_logits
+from .mdlm import Chunks, _VISIBLE, bpc, maskable, nelbo
+from .model import Transformer, evaluating, sample_logits
 from .tokenizer import BOS_ID
 
 # %% auto #0
-__all__ = ['ar_loss', 'ar_nll', 'ar_generate']
+__all__ = ['ar_loss', 'ar_nll', 'ar_generate', 'heldout_score', 'unigram_bpc']
 
 # %% ../nbs/07_autoregressive.ipynb #ac2c260b
-def _token_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    "Per-target NLL [B, T-1] and the mask of real targets [B, T-1]."
+def _token_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor],
+               text_only: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    "Per-target NLL [B, T-1] (zero where not counted) and the mask of counted targets [B, T-1]."
     if not getattr(model, "causal", True):
         raise TinyDiffusionError("the AR loss needs a causal model; build Transformer(cfg, causal=True)")
-    real = torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool()
+    counted = maskable(tokens, pad_mask) if text_only else \
+        (torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool())   # [B, T]
     logits = model(tokens, pad_mask=pad_mask)[:, :-1]                            # predicts tokens[:, 1:]: [B, T-1, V]
     nll = F.cross_entropy(logits.float().transpose(1, 2), tokens[:, 1:], reduction="none")  # [B, T-1]
-    target_real = real[:, 1:]
-    return nll * target_real, target_real
+    target = counted[:, 1:]
+    return nll * target, target
 
 def ar_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, dict]:
     "Mean next-token cross-entropy over real targets; returns (loss, info)."
@@ -34,11 +39,10 @@ def ar_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Ten
     return loss, dict(n_tokens=int(n), nll=loss.item())
 
 @torch.no_grad()
-def ar_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
-    "Exact negative log-likelihood [B] in nats of each sequence after its first token."
-    was_training = model.training; model.eval()
-    nll, _ = _token_nll(model, tokens, pad_mask)
-    model.train(was_training)
+def ar_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
+           text_only: bool = True) -> torch.Tensor:
+    "Exact negative log-likelihood [B] in nats of each sequence's text tokens (all real targets if not text_only)."
+    with evaluating(model): nll, _ = _token_nll(model, tokens, pad_mask, text_only)
     return nll.sum(1)
 
 # %% ../nbs/07_autoregressive.ipynb #7c895b97
@@ -66,3 +70,43 @@ def ar_generate(model: nn.Module, prompt_ids: list[int], max_new_tokens: int, te
         if eos_id is not None and ids[-1] == eos_id: break
     model.train(was_training)
     return ids
+
+# %% ../nbs/07_autoregressive.ipynb #73c25661
+@torch.no_grad()
+def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n_t: int = 8, seed: int = 0,
+                  device=None, autocast=None, rank: int = 0, world_size: int = 1, max_chunks: int = 0) -> dict:
+    "Held-out nats and bits per character of `chunks`: exact for AR, an unbiased NELBO bound ± standard error for MDLM."
+    if objective not in ("mdlm", "ar"): raise TinyDiffusionError(f"objective must be 'mdlm' or 'ar', got {objective!r}")
+    dev = device or next(model.parameters()).device
+    N = len(chunks.tokens)
+    idx = torch.arange(N) if not max_chunks or max_chunks >= N else torch.linspace(0, N - 1, max_chunks).round().long()
+    R = 1 if objective == "ar" else n_t
+    totals = torch.zeros(R + 2, dtype=torch.float64, device=dev)   # [repeat totals..., text tokens scored, all text tokens]
+    mine = idx[rank::world_size]
+    for s in range(0, len(mine), batch_size):
+        b = mine[s:s + batch_size]
+        x, m = chunks.tokens[b].to(dev), chunks.pad_mask[b].to(dev)                       # [B, T]
+        with (autocast or contextlib.nullcontext()):
+            nats = ar_nll(model, x, m)[None] if objective == "ar" else \
+                nelbo(model, x, m, n_t=n_t, seed=seed * 100_003 + int(b[0]), per_repeat=True)  # [R, B]
+        totals[:R] += nats.double().sum(1)
+        totals[R] += maskable(x, m).sum()
+    if rank == 0: totals[R + 1] = maskable(chunks.tokens, chunks.pad_mask).sum()
+    if world_size > 1: torch.distributed.all_reduce(totals)
+    per_repeat, n_tok, n_all = totals[:R], float(totals[R]), float(totals[R + 1])
+    n_chars = chunks.n_chars * n_tok / max(n_all, 1)     # a subset covers its share of the characters (approx.)
+    mean = float(per_repeat.mean())
+    se = float(per_repeat.std() / math.sqrt(R)) if R > 1 else 0.0
+    return dict(bpc=bpc(mean, n_chars), bpc_se=se / math.log(2) / n_chars, nats=mean, nats_se=se,
+                ppl=math.exp(mean / max(n_tok, 1)), exact=objective == "ar", chars=n_chars, tokens=int(n_tok),
+                windows=len(idx), n_t=None if objective == "ar" else n_t)
+
+def unigram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str]) -> float:
+    "Bits per character of the held-out texts under add-one-smoothed unigram counts of the training texts' tokens."
+    def text_ids(texts): return [t for ids in tokenizer.encode_batch([s for s in texts if s]) for t in ids if t not in _VISIBLE]
+    counts, held = Counter(text_ids(train_texts)), text_ids(heldout_texts)
+    if not held: raise TinyDiffusionError("no held-out text to score; pass at least one non-empty text")
+    V = len(tokenizer) - len(_VISIBLE) - 1                   # every token a text may contain ([MASK] and markers excluded)
+    N = sum(counts.values())
+    nats = -sum(math.log((counts[t] + 1) / (N + V)) for t in held)
+    return bpc(nats, sum(len(s) for s in heldout_texts))

@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 # %% auto #0
-__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'atomic_path', 'atomic_write', 'ModelConfig', 'StageConfig',
-           'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig', 'preset',
-           'parse_value', 'count_parameters', 'estimate_memory', 'available_devices', 'get_device']
+__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'atomic_path', 'atomic_write', 'ModelConfig',
+           'StageConfig', 'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig',
+           'preset', 'check_values', 'parse_value', 'count_parameters', 'estimate_memory', 'available_devices',
+           'get_device']
 
 # %% ../nbs/00_config.ipynb #068ea04b
 class TinyDiffusionError(Exception):
@@ -20,6 +21,11 @@ class TinyDiffusionError(Exception):
 
 class ConfigError(TinyDiffusionError, ValueError):
     "A configuration key or value that does not fit the schema."
+
+def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
+    "' (did you mean X?)' for the nearest of `choices` to `name`, or '' when none is close: the one suggestion helper."
+    near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
+    return f" (did you mean {' or '.join(near)}?)" if near else ""
 
 @contextlib.contextmanager
 def atomic_path(path) -> typing.Iterator[Path]:
@@ -67,7 +73,7 @@ class StageConfig:
     name: str = "foundational"    # a short human name for logs
     format: Literal["sentences", "pairs", "paragraphs"] = "sentences"  # how segments are built
     epochs: int = 10              # passes over this stage's data
-    mask_range: tuple[float, float] = (0.75, 0.90)  # masking rate 1-α(t) is drawn inside this range
+    mask_range: tuple[float, float] = (0.75, 0.90)  # the stage's emphasis: masking rates 1-α(t) it draws most
     min_words: int = 0            # shortest segment kept, in words (0 = no limit)
     max_words: int = 0            # longest segment kept, in words (0 = no limit)
     max_difficulty: float = 1.0   # keep segments up to this difficulty percentile (1.0 = all)
@@ -85,6 +91,9 @@ class CurriculumConfig:
     heldout_fraction: float = 0.1  # share of chapters (the last ones) kept for validation only
     enabled: bool = True           # False: one stage over all paragraphs with masking in (0, 1] (no curriculum)
     patience: int = 0              # epochs without validation improvement before moving on early (0 = off)
+    full_range_share: tuple[float, float] = (0.5, 1.0)  # share of each batch masked at t ~ U(0, 1] instead of the
+                                   # stage's band: first value at the start of stage I, linear to the second at the
+                                   # end of the last stage ((0, 0) = bands only, as the seeds; (1, 1) = plain NELBO)
 
 @dataclass
 class DataConfig:
@@ -110,14 +119,19 @@ class TrainingConfig:
     weight_decay: float = 0.1     # AdamW decay on matrices (not on norms and embeddings)
     betas: tuple[float, float] = (0.9, 0.95)  # AdamW betas
     grad_clip: float = 1.0        # clip the global gradient norm (0 = off)
-    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 on CUDA, fp32 on CPU
+    precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"  # auto: bf16 on CUDA; on CPU bf16 only where a probe finds it faster
     compile: bool = False         # torch.compile the model
     device: str = "auto"          # auto | cuda | mps | cpu
     noise_schedule: Literal["loglinear", "linear", "cosine"] = "loglinear"  # MDLM α(t)
     label_smoothing: float = 0.0  # label smoothing on the masked-token cross-entropy
     soft_masking: bool = False    # mask linguistically important words earlier (Chen et al. 2023)
     max_steps_per_stage: int = 0  # stop a stage after this many optimizer steps (0 = no limit; tests)
-    eval_every_epochs: int = 1    # validation cadence
+    packing: bool = True          # pack a stage's texts end to end into full max_seq_len windows (no padding)
+    lr_schedule: Literal["run", "stage"] = "run"  # run: one warmup+cosine and one AdamW for all stages; stage: reset per stage
+    exact_masking: bool = True    # mask exactly round(m·n) tokens of each sequence (less variance than coin flips)
+    eval_every_epochs: int = 1    # validation cadence in epochs (used when eval_every_steps is 0)
+    eval_every_steps: int = 0     # validate every N optimizer steps instead (0 = by epochs)
+    val_max_chunks: int = 0       # score at most this many held-out chunks during training (0 = all); final eval uses all
     val_n_t: int = 4              # NELBO grid points per validation (more: tighter estimate, slower)
     checkpoint_every: int = 200   # write latest.pt every N optimizer steps (and at each epoch end)
     sample_every_epochs: int = 5  # save sample generations every N epochs (0 = never)
@@ -213,9 +227,7 @@ def preset(name: str) -> ProjectConfig:
     "The preset called `name` (dashes or underscores)."
     key = name.replace("-", "_")
     if key not in PRESETS:
-        near = difflib.get_close_matches(key, PRESETS, n=2)
-        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}"
-                          + (f" (did you mean {' or '.join(near)}?)" if near else ""))
+        raise ConfigError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}" + did_you_mean(key, PRESETS, n=2))
     return getattr(ProjectConfig, key)()
 
 # %% ../nbs/00_config.ipynb #7a1e773c
@@ -245,6 +257,26 @@ def _convert(value, tp, key: str):
         raise ConfigError(f"{key} must be {tp.__name__}, not {type(value).__name__} {value!r}")
     return value
 
+_POSITIVE = {"model": ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len"),
+             "training": ("batch_size", "grad_accum", "learning_rate"), "sampling": ("length", "steps", "num_samples")}
+
+def check_values(cfg) -> None:
+    "Raise a one-line ConfigError for values no run can use (sizes ≤ 0, rates outside [0, 1], widths heads don't divide)."
+    for part, names in _POSITIVE.items():
+        for n in names:
+            v = getattr(getattr(cfg, part), n)
+            if v <= 0: raise ConfigError(f"{part}.{n} must be positive, got {v}; set it with --set {part}.{n}=...")
+    if cfg.model.d_model % cfg.model.n_heads:
+        raise ConfigError(f"model.d_model {cfg.model.d_model} is not divisible by model.n_heads {cfg.model.n_heads}; "
+                          "choose n_heads that divides d_model")
+    for name, v in [("model.dropout", cfg.model.dropout), ("curriculum.heldout_fraction", cfg.curriculum.heldout_fraction),
+                    *[(f"curriculum.full_range_share[{i}]", x) for i, x in enumerate(cfg.curriculum.full_range_share)],
+                    *[(f"curriculum.stages[{k}].mask_range", x) for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
+        if not 0 <= v <= 1: raise ConfigError(f"{name} must lie in [0, 1], got {v}")
+    for k, s in enumerate(cfg.curriculum.stages):
+        if s.mask_range[0] > s.mask_range[1]:
+            raise ConfigError(f"curriculum.stages[{k}].mask_range {tuple(s.mask_range)} has low > high; use (low, high)")
+
 def _from_dict(cls, d: dict, prefix: str = ""):
     hints, names = _hints(cls), [f.name for f in fields(cls)]
     for k in d:
@@ -252,9 +284,8 @@ def _from_dict(cls, d: dict, prefix: str = ""):
     return cls(**{k: _convert(v, hints[k], f"{prefix}.{k}".lstrip(".")) for k, v in d.items()})
 
 def _unknown(key: str, valid: list[str]) -> ConfigError:
-    near = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
-    return ConfigError(f"unknown config key {key!r}" + (f"; did you mean {', '.join(near)}?" if near
-                       else f"; valid keys here: {', '.join(valid[:12])}"))
+    hint = did_you_mean(key, valid, n=3, cutoff=0.5)
+    return ConfigError(f"unknown config key {key!r}" + (hint if hint else f"; valid keys here: {', '.join(valid[:12])}"))
 
 def _to_dict(self) -> dict:
     "A plain, JSON-ready dict of every field."
@@ -262,8 +293,10 @@ def _to_dict(self) -> dict:
 
 @classmethod
 def _from_dict_cls(cls, d: dict) -> ProjectConfig:
-    "Rebuild a config from `to_dict()` output, checking every key and type."
-    return _from_dict(cls, d)
+    "Rebuild a config from `to_dict()` output, checking every key, type and value."
+    cfg = _from_dict(cls, d)
+    check_values(cfg)
+    return cfg
 
 ProjectConfig.to_dict, ProjectConfig.from_dict = _to_dict, _from_dict_cls
 
@@ -310,6 +343,7 @@ def _override(self, **changes) -> ProjectConfig:
                 nxt = nxt[j]
             if nxt is None: break
             obj = nxt
+    check_values(self)
     return self
 
 def _override_from_file(self, path) -> ProjectConfig:

@@ -9,13 +9,14 @@ from typing import NamedTuple, Optional, Sequence, Union
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from .model import evaluating
 from .config import TinyDiffusionError
-from .tokenizer import BOS_ID, EOS_ID, MASK_ID, PAD_ID
+from .tokenizer import BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'soft_mask_probs',
-           'mask_tokens', 'subs_log_probs', 'sample_times', 'mdlm_loss', 'nelbo', 'bpc', 'Chunks', 'chunk_for_scoring',
-           'loss_by_mask_level']
+           'maskable', 'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'mdlm_loss',
+           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
 
 # %% ../nbs/06_mdlm.ipynb #6a38ea65
 class Schedule:
@@ -71,12 +72,19 @@ def soft_mask_probs(mask_prob: torch.Tensor, importance: torch.Tensor, real: tor
     # m_ℓ = m + λ·min(m, 1-m)·(ι_ℓ - ῑ)
     return mask_prob + strength * torch.minimum(mask_prob, 1 - mask_prob) * (imp - mean)
 
+_VISIBLE = (PAD_ID, BOS_ID, EOS_ID, SEP_ID)
+
+def maskable(tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+    "Positions [B, T] that diffusion masks and scores: real text tokens ([PAD], [BOS], [EOS], [SEP] stay visible)."
+    ok = ~torch.isin(tokens, torch.tensor(_VISIBLE, device=tokens.device))
+    return ok if pad_mask is None else ok & pad_mask.bool()
+
 def mask_tokens(tokens: torch.Tensor, mask_prob, pad_mask: Optional[torch.Tensor] = None,
                 generator: Optional[torch.Generator] = None, importance: Optional[torch.Tensor] = None,
                 soft_strength: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
-    "Replace each real token by [MASK] with probability mask_prob (float, [B] or [B, T]); returns (noisy, is_masked)."
+    "Replace each text token by [MASK] with probability mask_prob (float, [B] or [B, T]); returns (noisy, is_masked)."
     B, T = tokens.shape
-    real = torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool()     # [B, T]
+    real = maskable(tokens, pad_mask)                                                            # [B, T]
     p = torch.as_tensor(mask_prob, dtype=torch.float32, device=tokens.device)
     p = p.view(B, 1) if p.dim() == 1 else p.expand(B, T) if p.dim() == 0 else p                   # [B, 1] or [B, T]
     if importance is not None:
@@ -87,6 +95,18 @@ def mask_tokens(tokens: torch.Tensor, mask_prob, pad_mask: Optional[torch.Tensor
     u = torch.rand(B, T, generator=generator, device=tokens.device)
     is_masked = (u < p) & real                                                    # z^ℓ = [MASK] with prob m_ℓ
     return tokens.masked_fill(is_masked, MASK_ID), is_masked
+
+def mask_exact(tokens: torch.Tensor, rate: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
+               generator: Optional[torch.Generator] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    "Mask exactly k_b = ceil(rate_b · n_b) of the n_b maskable tokens of row b (rate [B] in (0, 1]); returns (noisy, is_masked, k)."
+    B, T = tokens.shape
+    ok = maskable(tokens, pad_mask)                                                   # [B, T]
+    n = ok.sum(1)                                                                     # n_b: [B]
+    k = torch.ceil(rate.to(tokens.device).float() * n).long().clamp(min=1).minimum(n)  # k_b ∈ {1..n_b}: [B]
+    score = torch.rand(B, T, generator=generator, device=tokens.device).masked_fill(~ok, 2.0)  # others sort last
+    rank = score.argsort(1).argsort(1)                                                # rank of each position in its row
+    is_masked = (rank < k[:, None]) & ok                                              # a uniform k_b-subset per row
+    return tokens.masked_fill(is_masked, MASK_ID), is_masked, k
 
 # %% ../nbs/06_mdlm.ipynb #bb5f0ad8
 def subs_log_probs(logits: torch.Tensor, noisy: torch.Tensor) -> torch.Tensor:
@@ -101,17 +121,27 @@ def subs_log_probs(logits: torch.Tensor, noisy: torch.Tensor) -> torch.Tensor:
     return logp
 
 # %% ../nbs/06_mdlm.ipynb #2888cc1d
-def sample_times(n: int, schedule: Schedule, mask_range: tuple[float, float] = (0.0, 1.0),
-                 generator: Optional[torch.Generator] = None, device=None) -> torch.Tensor:
-    "n stratified times [n] in the t-interval whose masking rates lie in mask_range (one uniform shift)."
+def _strata(n: int, generator, device) -> torch.Tensor:
+    "n stratified numbers in (0, 1]: one in each of n equal strata, from one uniform shift."
+    u = torch.rand(1, generator=generator, device=device)
+    return 1 - (torch.arange(n, device=device) + u) / n                      # 1 - (b + u)/n ∈ (0, 1]
+
+def sample_mask_rates(n: int, mask_range: tuple[float, float] = (0.0, 1.0), generator: Optional[torch.Generator] = None,
+                      device=None, full_share: float = 0.0) -> torch.Tensor:
+    "n stratified masking rates [n]: round(full_share·n) of them over (0, 1], the rest inside mask_range."
     lo, hi = mask_range
     if not 0 <= lo <= hi <= 1:
         raise TinyDiffusionError(f"mask_range {mask_range} is invalid; use (lo, hi) with 0 <= lo <= hi <= 1")
-    t_lo = max(float(schedule.t_of(lo)), schedule.eps)                       # keep w(t) finite
-    t_hi = max(float(schedule.t_of(hi)), t_lo)
-    u = torch.rand(1, generator=generator, device=device)
-    strata = (torch.arange(n, device=device) + u) / n                        # t_b = (b + u)/B ∈ [0, 1)
-    return t_lo + (t_hi - t_lo) * strata
+    if not 0 <= full_share <= 1: raise TinyDiffusionError(f"full_share must be in [0, 1], got {full_share}")
+    n_full = round(full_share * n)
+    band = lo + (hi - lo) * _strata(n - n_full, generator, device)           # the stage's emphasis
+    return torch.cat([_strata(n_full, generator, device), band])             # [n]
+
+def sample_times(n: int, schedule: Schedule, mask_range: tuple[float, float] = (0.0, 1.0),
+                 generator: Optional[torch.Generator] = None, device=None, full_share: float = 0.0) -> torch.Tensor:
+    "n stratified times [n] whose masking rates lie in mask_range (a full_share of them anywhere in (0, 1])."
+    rates = sample_mask_rates(n, mask_range, generator, device, full_share)
+    return schedule.t_of(rates).to(rates.device).clamp(min=schedule.eps)    # keep w(t) finite
 
 def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
     "Cross-entropy [N] of logits [N, V] against targets [N] over the V-1 non-mask classes (SUBS)."
@@ -123,51 +153,53 @@ def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: flo
 def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
               schedule: Union[str, Schedule] = "loglinear", mask_range: tuple[float, float] = (0.0, 1.0),
               label_smoothing: float = 0.0, generator: Optional[torch.Generator] = None,
-              importance: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, dict]:
-    "MDLM training loss: w(t)-weighted cross-entropy on masked tokens, per real token; returns (loss, info)."
+              importance: Optional[torch.Tensor] = None, full_share: float = 0.0,
+              exact: bool = False) -> tuple[torch.Tensor, dict]:
+    "MDLM training loss: weighted cross-entropy on masked tokens, per maskable token; returns (loss, info)."
     if not 0 <= label_smoothing < 1:
         raise TinyDiffusionError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
+    if exact and importance is not None:
+        raise TinyDiffusionError("soft masking needs coin-flip masking; set training.exact_masking=false")
     sched = get_schedule(schedule)
     B, T = tokens.shape
-    real = torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool()  # [B, T]
-    t = sample_times(B, sched, mask_range, generator, tokens.device)                          # [B]
-    noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), real, generator, importance)
+    real = maskable(tokens, pad_mask)                                                         # [B, T]
+    if exact:   # exactly k_b masked, weight n_b/k_b (the any-order form of the same bound)
+        rate = sample_mask_rates(B, mask_range, generator, tokens.device, full_share)          # r_b: [B]
+        noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, generator)
+        w_row, t_mean = real.sum(1) / k.clamp(min=1), rate.mean().item()                       # n_b / k_b: [B]
+    else:       # coin flips at rate m(t_b), weight w(t_b)
+        t = sample_times(B, sched, mask_range, generator, tokens.device, full_share)           # [B]
+        noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), pad_mask, generator, importance)
+        w_row, t_mean = sched.weight(t).to(tokens.device), t.mean().item()                      # w(t_b): [B]
     logits = model(noisy, pad_mask=pad_mask)                                                  # [B, T, V]
     ce = _masked_ce(logits[is_masked], tokens[is_masked], label_smoothing)                   # [N masked]
-    w = sched.weight(t).to(logits.device)[:, None].expand(B, T)[is_masked]                   # w(t_b) per masked token
+    w = w_row.float()[:, None].expand(B, T)[is_masked]                                       # weight per masked token
     n_real = real.sum().clamp(min=1)
-    loss = (w * ce).sum() / n_real                                 # Σ_masked w(t)·CE / (number of real tokens)
-    info = dict(mask_rate=(is_masked.sum() / n_real).item(), t_mean=t.mean().item(), n_tokens=int(n_real),
+    loss = (w * ce).sum() / n_real                                 # Σ_masked w·CE / (number of maskable tokens)
+    info = dict(mask_rate=(is_masked.sum() / n_real).item(), t_mean=t_mean, n_tokens=int(n_real),
                 masked_ce=ce.mean().item() if ce.numel() else 0.0)
     return loss, info
 
 # %% ../nbs/06_mdlm.ipynb #1176d41d
 @torch.no_grad()
 def nelbo(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None, n_t: int = 16,
-          seed: int = 0, schedule: Union[str, Schedule] = "loglinear") -> torch.Tensor:
-    "Deterministic NELBO estimate [B]: total nats per sequence (an upper bound on -log p(x)), on an n_t-point grid of t."
+          seed: int = 0, per_repeat: bool = False) -> torch.Tensor:
+    "Unbiased NELBO estimate [B] (or [n_t, B]): total nats per sequence, an upper bound on -log p(x) in expectation."
     if n_t < 1: raise TinyDiffusionError(f"n_t must be at least 1, got {n_t}")
-    sched = get_schedule(schedule)
     B, T = tokens.shape
-    real = torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool()
+    n = maskable(tokens, pad_mask).sum(1)                                    # maskable tokens per row: [B]
     g = torch.Generator(device=tokens.device).manual_seed(seed)
-    was_training = model.training; model.eval()
-
-    def masked_nats(m: float) -> torch.Tensor:                    # Σ_{ℓ masked} -log x_θ(z)_{x^ℓ}, one draw of z: [B]
-        noisy, is_masked = mask_tokens(tokens, m, real, g)
-        logits = model(noisy, pad_mask=pad_mask)
-        ce = torch.zeros(B, T, device=tokens.device)
-        ce[is_masked] = _masked_ce(logits[is_masked], tokens[is_masked])
-        return ce.sum(1)
-
-    total = torch.zeros(B, device=tokens.device)
-    for i in range(n_t):
-        t = (i + 0.5) / n_t                                       # midpoint grid t_i
-        total += sched.weight(t).item() * masked_nats(sched.mask_prob(t).item()) / n_t   # ∫ w(t)·E[...] dt
-    if sched.mask_prob(0.0).item() > 0:
-        total += masked_nats(sched.mask_prob(0.0).item())         # reconstruction at t = 0
-    model.train(was_training)
-    return total
+    shift = torch.rand(B, generator=g, device=tokens.device)                 # one random shift per sequence
+    out = torch.zeros(n_t, B, device=tokens.device)
+    with evaluating(model):
+        for r in range(n_t):
+            rate = 1 - (r + shift) / n_t                                     # repeat r: the r-th stratum of (0, 1]
+            noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, g)
+            logits = model(noisy, pad_mask=pad_mask)                         # [B, T, V]
+            ce = torch.zeros(B, T, device=tokens.device)
+            ce[is_masked] = _masked_ce(logits[is_masked], tokens[is_masked])
+            out[r] = torch.where(n > 0, n / k.clamp(min=1) * ce.sum(1), 0.0)  # (n/k)·Σ_M CE
+    return out if per_repeat else out.mean(0)
 
 def bpc(total_nats, n_chars: int) -> float:
     "Bits per character: summed nats / ln 2 / number of characters scored."
@@ -181,34 +213,38 @@ class Chunks(NamedTuple):
     pad_mask: torch.Tensor
     n_chars: int
 
-def chunk_for_scoring(tokenizer, texts: Union[str, Sequence[str]], seq_len: int) -> Chunks:
-    "Encode texts and cut them into [BOS] piece [EOS] sequences of seq_len tokens (padded), for BPC."
+def pack_stream(id_lists: Sequence[Sequence[int]], seq_len: int) -> torch.Tensor:
+    "Lay `[BOS] ids [EOS]` of each list end to end, cut into windows that each open with [BOS]: LongTensor [N, seq_len]."
     if seq_len < 3: raise TinyDiffusionError(f"seq_len {seq_len} is too short; use at least 3 ([BOS] token [EOS])")
-    texts = [texts] if isinstance(texts, str) else list(texts)
-    rows, n_chars = [], 0
-    for text in texts:
-        ids = tokenizer.encode(text)
-        n_chars += len(text)
-        for i in range(0, len(ids), seq_len - 2):
-            rows.append([BOS_ID] + ids[i:i + seq_len - 2] + [EOS_ID])
-    if not rows: raise TinyDiffusionError("no text to score; pass at least one non-empty text")
-    tokens = torch.full((len(rows), seq_len), PAD_ID, dtype=torch.long)
-    for r, row in enumerate(rows): tokens[r, :len(row)] = torch.tensor(row)
-    return Chunks(tokens, tokens != PAD_ID, n_chars)
+    stream = [t for ids in id_lists for t in (BOS_ID, *ids, EOS_ID)]
+    if not stream: raise TinyDiffusionError("no text to pack; pass at least one non-empty text")
+    rows, i = [], 0
+    while i < len(stream):
+        head = [] if stream[i] == BOS_ID else [BOS_ID]     # a window that starts mid-text still opens with [BOS],
+        take = seq_len - len(head)                         # so its first text token is predicted from context by AR too
+        rows.append(head + stream[i:i + take]); i += take
+    out = torch.full((len(rows), seq_len), PAD_ID, dtype=torch.long)
+    for r, row in enumerate(rows): out[r, :len(row)] = torch.tensor(row)
+    return out
+
+def chunk_for_scoring(tokenizer, texts: Union[str, Sequence[str]], seq_len: int) -> Chunks:
+    "Held-out texts packed into windows of seq_len tokens (as training windows are), with the characters they cover."
+    texts = [texts] if isinstance(texts, str) else [t for t in texts if t]
+    if not texts: raise TinyDiffusionError("no text to score; pass at least one non-empty text")
+    tokens = pack_stream(tokenizer.encode_batch(texts), seq_len)
+    return Chunks(tokens, tokens != PAD_ID, sum(map(len, texts)))
 
 # %% ../nbs/06_mdlm.ipynb #345e490f
 @torch.no_grad()
 def loss_by_mask_level(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
                        levels: Sequence[float] = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
                        seed: int = 0) -> dict[float, float]:
-    "Mean cross-entropy per masked token (nats) at each masking rate in levels."
-    real = torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool()
+    "Mean cross-entropy per masked token (nats) at each masking rate in levels (exactly that share of each row masked)."
     g = torch.Generator(device=tokens.device).manual_seed(seed)
-    was_training = model.training; model.eval()
     out = {}
-    for m in levels:
-        noisy, is_masked = mask_tokens(tokens, m, real, g)
-        logits = model(noisy, pad_mask=pad_mask)
-        out[float(m)] = _masked_ce(logits[is_masked], tokens[is_masked]).mean().item() if is_masked.any() else float("nan")
-    model.train(was_training)
+    with evaluating(model):
+        for m in levels:
+            noisy, is_masked, _ = mask_exact(tokens, torch.full((len(tokens),), float(m)), pad_mask, g)
+            logits = model(noisy, pad_mask=pad_mask)
+            out[float(m)] = _masked_ce(logits[is_masked], tokens[is_masked]).mean().item() if is_masked.any() else float("nan")
     return out

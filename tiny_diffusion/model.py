@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_model.ipynb #b26c12c2
 from __future__ import annotations
-import math
+import contextlib, math, time
 from typing import Optional
 import torch
 import torch.nn as nn
@@ -13,7 +13,8 @@ from torch.utils.checkpoint import checkpoint
 from .config import ModelConfig, TinyDiffusionError
 
 # %% auto #0
-__all__ = ['Rotary', 'apply_rope', 'KVCache', 'Attention', 'SwiGLU', 'Block', 'Transformer', 'sample_logits']
+__all__ = ['Rotary', 'apply_rope', 'KVCache', 'Attention', 'SwiGLU', 'Block', 'Transformer', 'evaluating', 'cpu_bf16_speedup',
+           'choose_precision', 'sample_logits']
 
 # %% ../nbs/05_model.ipynb #dea813ca
 class Rotary(nn.Module):
@@ -155,6 +156,42 @@ class Transformer(nn.Module):
     def new_cache(self) -> KVCache:
         "An empty KV cache for incremental decoding with this (causal) model."
         return KVCache(self.cfg.n_layers)
+
+# %% ../nbs/05_model.ipynb #9557b8a8
+@contextlib.contextmanager
+def evaluating(model: nn.Module):
+    "Put `model` in eval mode inside the block and restore its previous mode afterwards, even on an error."
+    was_training = model.training
+    model.eval()
+    try: yield model
+    finally: model.train(was_training)
+
+# %% ../nbs/05_model.ipynb #99233c63
+_PROBE: dict = {}
+
+def _matmul_seconds(dtype, n: int = 512, repeat: int = 5) -> float:
+    "Best-of-`repeat` time of one n×n matrix product in `dtype` (after warm-up: kernel choice, first touch)."
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(3): a @ b
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t0)
+    return best
+
+def cpu_bf16_speedup() -> float:
+    "How many times faster a bf16 matrix product is than fp32 on this CPU (measured once per process)."
+    if "cpu" not in _PROBE: _PROBE["cpu"] = _matmul_seconds(torch.float32) / _matmul_seconds(torch.bfloat16)
+    return _PROBE["cpu"]
+
+def choose_precision(requested: str, device) -> str:
+    "Resolve 'auto' to 'bf16' or 'fp32' for `device` (CPU: bf16 only if a probe finds it >1.2× faster); else pass through."
+    if requested not in ("auto", "fp32", "bf16", "fp16"):
+        raise TinyDiffusionError(f"unknown precision {requested!r}; use auto, fp32, bf16 or fp16")
+    if requested != "auto": return requested
+    kind = torch.device(device).type
+    if kind == "cuda": return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    if kind == "cpu": return "bf16" if cpu_bf16_speedup() > 1.2 else "fp32"
+    return "fp32"
 
 # %% ../nbs/05_model.ipynb #ee995296
 def _filter(logits: torch.Tensor, top_k: int, top_p: float) -> torch.Tensor:
