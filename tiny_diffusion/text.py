@@ -4,54 +4,72 @@
 
 # %% ../nbs/01_text.ipynb #9660922c
 from __future__ import annotations
-import http.client, os, re, tempfile, unicodedata, urllib.request, warnings
+import contextlib, hashlib, http.client, json, os, re, unicodedata, urllib.request, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional, Union
+from typing import Iterator, Optional, Union
 from nltk.tokenize.punkt import PunktSentenceTokenizer, PunktTrainer
-from .config import TinyDiffusionError
+import tiny_diffusion
+from .config import TinyDiffusionError, atomic_write
 
 # %% auto #0
-__all__ = ['GUTENBERG_URL', 'CATALOGUE', 'ALIASES', 'SMALL_BOOK_CHARS', 'corpus_path', 'read_text', 'strip_gutenberg',
-           'paragraphs_of', 'Chapter', 'Book', 'chapters_of', 'punkt_for', 'split_sentences', 'load_spacy', 'cache_dir',
-           'book_places', 'resolve_book', 'require_sentences', 'load_book']
+__all__ = ['PUNKT_MAX_CHARS', 'WORD_PATTERN', 'GUTENBERG_URL', 'CATALOGUE', 'ALIASES', 'CORPUS_SUFFIXES', 'DOCUMENT_BLOCK_CHARS',
+           'SMALL_BOOK_CHARS', 'corpora_dirs', 'corpus_path', 'read_text', 'strip_gutenberg', 'paragraphs_of',
+           'Chapter', 'Book', 'chapters_of', 'punkt_for', 'punkt_sample', 'split_sentences', 'words', 'load_spacy',
+           'cache_dir', 'book_places', 'resolve_book', 'is_corpus', 'corpus_files', 'iter_documents', 'source_digest',
+           'require_sentences', 'load_corpus', 'load_book']
 
 # %% ../nbs/01_text.ipynb #18db1e78
-def _shared_corpora(start: Optional[Path] = None) -> Optional[Path]:
-    "The first `shared/corpora` folder in `start` (default: cwd) or one of its parents."
-    start = Path.cwd() if start is None else Path(start)
-    for d in [start, *start.resolve().parents]:
+def _nearest_corpora(start: Path) -> Optional[Path]:
+    "The first `shared/corpora` folder in `start` or one of its parents."
+    for d in [start, *start.parents]:
         if (d / "shared" / "corpora").is_dir(): return d / "shared" / "corpora"
     return None
 
+def corpora_dirs() -> list[Path]:
+    "The nearest `shared/corpora` at or above the working directory, then the nearest at or above the package's folder."
+    found = []
+    for start in (Path.cwd().resolve(), Path(tiny_diffusion.__file__).resolve().parent):
+        d = _nearest_corpora(start)
+        if d is not None and d not in found: found.append(d)
+    return found
+
 def corpus_path(name: str) -> Path:
-    "Path of `shared/corpora/<name>.txt` found above the working directory (for tests and examples)."
+    "Path of `<name>.txt` in the first of `corpora_dirs()` that has it (for tests and examples)."
     fname = name if name.endswith(".txt") else f"{name}.txt"
-    root = _shared_corpora()
-    if root is None or not (root / fname).is_file():
-        where = f"in {root}" if root else f"(no shared/corpora folder above {Path.cwd()})"
-        raise TinyDiffusionError(f"corpus file {fname!r} not found {where}; "
-                                 "put the book there or use resolve_book() to download it")
-    return root / fname
+    for root in corpora_dirs():
+        if (root / fname).is_file(): return root / fname
+    where = ", ".join(map(str, corpora_dirs())) or f"no shared/corpora folder above {Path.cwd()} or the package"
+    raise TinyDiffusionError(f"corpus file {fname!r} not found ({where}); "
+                             "put the book there or use resolve_book() to download it")
 
 # %% ../nbs/01_text.ipynb #48212108
+def _newlines(text: str) -> str:
+    "`text` without a leading byte-order mark and with every line ending `\\n`."
+    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+
+def _decode(data: bytes, where: str, fname: str) -> str:
+    "UTF-8 text of `data` read from `where` (line endings `\\n`); one-line errors for binary or non-UTF-8 bytes."
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        raise TinyDiffusionError(f"{where} looks binary (NUL byte at offset {nul}); pass plain UTF-8 text "
+                                 f"(UTF-16 text: iconv -f utf-16 -t utf-8 {fname} > book.txt)")
+    try: text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise TinyDiffusionError(f"{where} is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
+                                 f"convert it first, e.g. iconv -f latin1 -t utf-8 {fname} > book.txt") from None
+    return _newlines(text)
+
 def read_text(path: Union[str, Path]) -> str:
     "The UTF-8 text of `path`, BOM removed and line endings made `\\n`; one-line errors for unusable files."
     p = Path(path)
     if not p.exists(): raise TinyDiffusionError(f"book file {str(p)!r} not found; check the path, "
                                                 "or give a catalogue name such as 'frankenstein'")
-    if p.is_dir(): raise TinyDiffusionError(f"{str(p)!r} is a directory; pass the .txt file of one book inside it")
+    if p.is_dir(): raise TinyDiffusionError(f"{str(p)!r} is a directory; read_text reads one file "
+                                            "(load_book reads a folder of .txt files as a corpus)")
     data = p.read_bytes()
     if not data.strip(): raise TinyDiffusionError(f"book file {str(p)!r} is empty; pass a plain-text book")
-    nul = data.find(b"\x00")
-    if nul >= 0:
-        raise TinyDiffusionError(f"{str(p)!r} looks binary (NUL byte at offset {nul}); pass a plain-text UTF-8 book "
-                                 f"(UTF-16 text: iconv -f utf-16 -t utf-8 {p.name} > book.txt)")
-    try: text = data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise TinyDiffusionError(f"{str(p)!r} is not UTF-8 (byte 0x{data[e.start]:02x} at offset {e.start}); "
-                                 f"convert it first, e.g. iconv -f latin1 -t utf-8 {p.name} > book.txt") from None
-    return text.removeprefix("\ufeff").replace("\r\n", "\n").replace("\r", "\n")
+    return _decode(data, repr(str(p)), p.name)
 
 # %% ../nbs/01_text.ipynb #633e33d4
 _START = re.compile(r"^\*{3}\s*START OF (?:THIS|THE) PROJECT GUTENBERG E-?BOOK\b.*$", re.M | re.I)
@@ -146,31 +164,37 @@ def paragraphs_of(body: str) -> list[str]:
     width, paras, cur = _wrap_width(lines), [], []
     for l in lines + [""]:
         if l: cur.append(l)
-        elif cur: paras.append(_join_lines(cur, width)); cur = []
+        elif cur:
+            paras.append(_join_lines(cur, width))
+            cur = []
     return paras
 
 # %% ../nbs/01_text.ipynb #bacb1938
 @dataclass
 class Chapter:
-    "A titled run of paragraphs."
+    "A titled run of paragraphs, from document `document` of its book or corpus."
     title: str
     paragraphs: list[str]
+    document: int = 0
 
     @property
     def text(self) -> str: return "\n\n".join(self.paragraphs)
 
 @dataclass
 class Book:
-    "A cleaned book: title, chapters (each a list of paragraphs) and the file it came from."
+    "A cleaned book or corpus: title, chapters (each a list of paragraphs), source, and a corpus's document names."
     title: str
     chapters: list[Chapter]
     source: str
+    documents: list[str] = field(default_factory=list)  # a corpus: one name per document; a single book: none
     _sentences: Optional[list[str]] = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def paragraphs(self) -> list[str]: return [p for c in self.chapters for p in c.paragraphs]
     @property
     def text(self) -> str: return "\n\n".join(self.paragraphs)
+    @property
+    def n_documents(self) -> int: return max(1, len(self.documents))
 
     def sentences(self) -> list[str]:
         "All sentences in order (Punkt trained on this book; computed once per Book)."
@@ -179,7 +203,9 @@ class Book:
         return self._sentences
 
     def __repr__(self) -> str:
-        return f"Book({self.title!r}, {len(self.chapters)} chapters, {len(self.paragraphs)} paragraphs, {len(self.text):,} chars)"
+        docs = f"{len(self.documents)} documents, " if self.documents else ""
+        return (f"Book({self.title!r}, {docs}{len(self.chapters)} chapters, {len(self.paragraphs)} paragraphs, "
+                f"{max(0, sum(len(p) + 2 for p in self.paragraphs) - 2):,} chars)")
 
 # %% ../nbs/01_text.ipynb #5e07380d
 def _blocks(paras: list[str], n: int = 20) -> list[Chapter]:
@@ -187,16 +213,18 @@ def _blocks(paras: list[str], n: int = 20) -> list[Chapter]:
     n = max(1, min(n, len(paras)))
     total, out, cur, size = sum(map(len, paras)), [], [], 0
     for p in paras:
-        cur.append(p); size += len(p)
+        cur.append(p)
+        size += len(p)
         if size >= total * (len(out) + 1) / n and len(out) < n - 1:
-            out.append(Chapter(f"Part {len(out) + 1}", cur)); cur = []
+            out.append(Chapter(f"Part {len(out) + 1}", cur))
+            cur = []
     if cur: out.append(Chapter(f"Part {len(out) + 1}", cur))
     return out
 
-def chapters_of(paras: list[str], toc_words: int = 200) -> list[Chapter]:
-    "Chapters from headings (table of contents and front matter skipped, INDEX dropped), else contiguous blocks."
+def chapters_of(paras: list[str], toc_words: int = 200, blocks: int = 20) -> list[Chapter]:
+    "Chapters from headings (table of contents and front matter skipped, INDEX dropped), else `blocks` contiguous blocks."
     heads = [(i, k) for i, p in enumerate(paras) if (k := _heading_key(p))]
-    if len(heads) < 2: return _blocks(paras)
+    if len(heads) < 2: return _blocks(paras, blocks)
     starts = [i for i, _ in heads] + [len(paras)]
     secs = [(paras[i], k, paras[i + 1:j]) for (i, k), j in zip(heads, starts[1:])]
     for j in range(1, len(secs)):  # a table of contents: the first key repeats after thin sections
@@ -206,16 +234,27 @@ def chapters_of(paras: list[str], toc_words: int = 200) -> list[Chapter]:
     out, prefix = [], ""
     for title, key, ps in secs:
         if key[0] == "index": continue
-        if not ps: prefix += title.replace("\n", " ") + " / "; continue  # "VOLUME I" right before "CHAPTER I"
-        out.append(Chapter(prefix + title.replace("\n", " "), ps)); prefix = ""
-    return out if len(out) >= 2 else _blocks(paras)
+        if not ps:  # "VOLUME I" right before "CHAPTER I"
+            prefix += title.replace("\n", " ") + " / "
+            continue
+        out.append(Chapter(prefix + title.replace("\n", " "), ps))
+        prefix = ""
+    return out if len(out) >= 2 else _blocks(paras, blocks)
 
 # %% ../nbs/01_text.ipynb #2c487755
+PUNKT_MAX_CHARS = 4_000_000
+
 def punkt_for(text: str) -> PunktSentenceTokenizer:
     "A Punkt sentence tokenizer trained (unsupervised) on `text`."
     trainer = PunktTrainer()  # default settings: learning all collocations merged "human beings. Now" wrongly
     trainer.train(text, finalize=True)
     return PunktSentenceTokenizer(trainer.get_params())
+
+def punkt_sample(paragraphs: list[str], max_chars: int = PUNKT_MAX_CHARS) -> str:
+    "The paragraphs joined by blank lines; past `max_chars`, every k-th paragraph, so the sample spans all of them."
+    total = sum(len(p) + 2 for p in paragraphs)
+    step = max(1, -(-total // max_chars))  # ceil(total / max_chars)
+    return "\n\n".join(paragraphs[::step])
 
 def _spans(tok: PunktSentenceTokenizer, par: str) -> list[tuple[int, int]]:
     "Punkt's sentence spans, with a lowercase start after `!`/`?` glued back on (“Alas!” said she.)."
@@ -227,9 +266,17 @@ def _spans(tok: PunktSentenceTokenizer, par: str) -> list[tuple[int, int]]:
     return out
 
 def split_sentences(paragraphs: list[str], trained_on: Optional[str] = None) -> list[list[str]]:
-    "Sentences of each paragraph, by Punkt trained on `trained_on` (default: the paragraphs themselves)."
-    tok = punkt_for(trained_on if trained_on is not None else "\n\n".join(paragraphs))
+    "Sentences of each paragraph, by Punkt trained on `trained_on` (default: `punkt_sample` of the paragraphs)."
+    tok = punkt_for(trained_on if trained_on is not None else punkt_sample(paragraphs))
     return [[p[a:b] for a, b in _spans(tok, p)] for p in paragraphs]
+
+# %% ../nbs/01_text.ipynb #944b01ff
+WORD_PATTERN = r"[^\W\d_]+(?:['’][^\W\d_]+)*"  # letters of any script, with inner apostrophes
+_WORD = re.compile(WORD_PATTERN)
+
+def words(text: str) -> list[str]:
+    "The lower-cased words of `text`: runs of letters (any script) with inner apostrophes."
+    return _WORD.findall(text.lower())
 
 # %% ../nbs/01_text.ipynb #c016295b
 def load_spacy(name: str = "en_core_web_sm", exclude: tuple[str, ...] = ()):
@@ -261,12 +308,9 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "tiny_diffusion"
 
 def book_places() -> list[Path]:
-    "Folders searched for `<name>.txt`, in order."
+    "Folders searched for `<name>.txt`, in order: ./data/raw, $TINY_DIFFUSION_BOOKS, `corpora_dirs()`, `cache_dir()`."
     env = [Path(p) for p in os.environ.get("TINY_DIFFUSION_BOOKS", "").split(os.pathsep) if p]
-    shared = _shared_corpora()
-    return [Path("data/raw"), *env, *([shared] if shared else []), cache_dir()]
-
-from .config import atomic_path, atomic_write
+    return [Path("data/raw"), *env, *corpora_dirs(), cache_dir()]
 
 def _download(url: str, dest: Path, timeout: float = 60) -> Path:
     "Fetch `url` to `dest` atomically (temp file in the same folder, then rename)."
@@ -276,7 +320,7 @@ def _download(url: str, dest: Path, timeout: float = 60) -> Path:
     return atomic_write(dest, data)
 
 def resolve_book(name_or_path: Union[str, Path], download: bool = True) -> Path:
-    "Path of a book given a file path or a catalogue name (searched locally, else downloaded into the cache)."
+    "An existing path (book file or corpus folder) as given; else `<name>.txt` from `book_places()`, else downloaded."
     p = Path(name_or_path)
     if p.exists() or p.suffix or len(p.parts) > 1: return p  # a path: read_text reports what is wrong with it
     key = re.sub(r"[\s-]+", "_", str(name_or_path).strip().lower())
@@ -295,6 +339,92 @@ def resolve_book(name_or_path: Union[str, Path], download: bool = True) -> Path:
     except (OSError, ValueError, http.client.HTTPException) as e:
         raise TinyDiffusionError(f"book {key!r} not found in {searched} and downloading {url} failed "
                                  f"({getattr(e, 'reason', e)}); put {key}.txt in ./data/raw/ or set TINY_DIFFUSION_BOOKS") from None
+
+# %% ../nbs/01_text.ipynb #f34295e5
+CORPUS_SUFFIXES = (".jsonl", ".parquet")
+DOCUMENT_BLOCK_CHARS = 20_000
+
+def is_corpus(path: Union[str, Path]) -> bool:
+    "True for a folder or a .jsonl / .parquet file: many documents rather than one book."
+    p = Path(path)
+    return p.is_dir() or p.suffix.lower() in CORPUS_SUFFIXES
+
+def corpus_files(folder: Union[str, Path]) -> list[Path]:
+    "The .txt files of a corpus folder and its subfolders, sorted by relative path (hidden ones skipped)."
+    root = Path(folder)
+    files = sorted(f for f in root.rglob("*.txt")
+                   if f.is_file() and not any(s.startswith(".") for s in f.relative_to(root).parts))
+    if not files:
+        raise TinyDiffusionError(f"folder {str(root)!r} has no .txt files; put one UTF-8 .txt file per document "
+                                 "in it, or pass a .jsonl/.parquet file")
+    return files
+
+# %% ../nbs/01_text.ipynb #7d5b224f
+_FIELD_HINT = "name the text field with text_field= (the CLI's --text-field)"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+def _record_text(value, where: str, text_field: str) -> str:
+    "The text of one record's field, checked: a string of valid Unicode (line endings made `\\n`)."
+    if not isinstance(value, str):
+        raise TinyDiffusionError(f"{where}: field {text_field!r} holds {type(value).__name__}, not text; {_FIELD_HINT}")
+    if m := _SURROGATE.search(value):
+        raise TinyDiffusionError(f"{where}: field {text_field!r} holds an unpaired surrogate (\\u{ord(m.group()):04x}) "
+                                 f"at character {m.start()}, not valid Unicode; fix the export")
+    return _newlines(value)
+
+def _jsonl_documents(p: Path, text_field: str) -> Iterator[tuple[str, str]]:
+    "(name, text) of each line of a JSONL file, read one line at a time."
+    with open(p, "rb") as f:
+        for i, line in enumerate(f, 1):
+            if not line.strip(): continue
+            where = f"{str(p)!r} line {i}"
+            try: rec = json.loads(_decode(line, where, p.name))
+            except json.JSONDecodeError as e:
+                raise TinyDiffusionError(f"{where} is not JSON ({e.msg}); write one JSON object per line") from None
+            if not isinstance(rec, dict) or text_field not in rec:
+                has = ", ".join(map(repr, rec)) if isinstance(rec, dict) else f"a {type(rec).__name__}"
+                raise TinyDiffusionError(f"{where} has no {text_field!r} field (it has {has or 'none'}); {_FIELD_HINT}")
+            yield f"{p.name}:{i}", _record_text(rec[text_field], where, text_field)
+
+def _parquet_documents(p: Path, text_field: str) -> Iterator[tuple[str, str]]:
+    "(name, text) of each row of a Parquet file's `text_field` column, read 1,024 rows at a time."
+    import pyarrow as pa, pyarrow.parquet as pq
+    try: pf = pq.ParquetFile(p)
+    except (OSError, ValueError, pa.ArrowException) as e:
+        raise TinyDiffusionError(f"{str(p)!r} is not a readable Parquet file ({str(e).splitlines()[0][:80]}); "
+                                 "pass a .parquet file with a text column") from None
+    names = pf.schema_arrow.names
+    if text_field not in names:
+        raise TinyDiffusionError(f"{str(p)!r} has no column {text_field!r} (columns: {', '.join(names)}); {_FIELD_HINT}")
+    kind = pf.schema_arrow.field(text_field).type
+    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
+        raise TinyDiffusionError(f"{str(p)!r} column {text_field!r} holds {kind}, not text; {_FIELD_HINT}")
+    row = 0
+    for batch in pf.iter_batches(batch_size=1024, columns=[text_field]):
+        for value in batch.column(0).to_pylist():
+            row += 1
+            if value is not None: yield f"{p.name}:{row}", _record_text(value, f"{str(p)!r} row {row}", text_field)
+
+def iter_documents(path: Union[str, Path], text_field: str = "text") -> Iterator[tuple[str, str]]:
+    "(name, text) of each document of a corpus, one at a time: the .txt files of a folder, or a .jsonl/.parquet's records."
+    p = Path(path)
+    if not p.exists(): raise TinyDiffusionError(f"corpus {str(p)!r} not found; check the path")
+    if p.is_dir():
+        for f in corpus_files(p):
+            data = f.read_bytes()
+            yield f.relative_to(p).as_posix(), _decode(data, repr(str(f)), f.name) if data.strip() else ""
+    elif p.suffix.lower() == ".jsonl": yield from _jsonl_documents(p, text_field)
+    elif p.suffix.lower() == ".parquet": yield from _parquet_documents(p, text_field)
+    else: raise TinyDiffusionError(f"{str(p)!r} is not a corpus; pass a folder of .txt files or a .jsonl/.parquet file")
+
+def source_digest(path: Union[str, Path]) -> str:
+    "SHA-256 of a book file or corpus file, or of a folder's .txt files (relative path, size, bytes), read in 1 MiB blocks."
+    p, h = Path(path), hashlib.sha256()
+    for f in corpus_files(p) if p.is_dir() else [p]:
+        if p.is_dir(): h.update(f"{f.relative_to(p).as_posix()}\0{f.stat().st_size}\0".encode())
+        with open(f, "rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""): h.update(block)
+    return h.hexdigest()
 
 # %% ../nbs/01_text.ipynb #b7c83322
 SMALL_BOOK_CHARS = 50_000
@@ -316,23 +446,58 @@ def _cut(paras: list[str], max_chars: int) -> list[str]:
         out.append(p)
     return out
 
-def load_book(path: Union[str, Path], max_chars: int = 0, min_sentences: int = 0) -> Book:
-    "A cleaned Book from a UTF-8 file or catalogue name; `max_chars` slices it, `min_sentences` demands enough sentences."
-    p = resolve_book(path)
-    body, title = strip_gutenberg(read_text(p))
-    paras = paragraphs_of(body)
-    if not any(c in p_ for p_ in paras for c in ".!?"):
+def _cut_chapters(chapters: list[Chapter], max_chars: int) -> list[Chapter]:
+    "The leading paragraphs of `chapters` that fit in `max_chars` characters, chapter titles and documents kept."
+    keep, out = _cut([x for c in chapters for x in c.paragraphs], max_chars), []
+    for c in chapters:
+        if not keep: break
+        out.append(Chapter(c.title, keep[:len(c.paragraphs)], c.document))
+        keep = keep[len(c.paragraphs):]
+    return out
+
+def _check_prose(paras: list[str], p: Path, warn_small: bool = True) -> None:
+    "One-line error for text without sentence punctuation; a warning for a text under SMALL_BOOK_CHARS."
+    if not any(c in x for x in paras for c in ".!?"):
         raise TinyDiffusionError(f"{str(p)!r} has no sentence punctuation (. ! ?); pass prose text, one book per file")
     size = sum(len(x) + 2 for x in paras)
-    if size < SMALL_BOOK_CHARS:
+    if warn_small and size < SMALL_BOOK_CHARS:
         warnings.warn(f"{p.name} has only {size:,} characters of text (< 50 KB): the model will memorise it quickly")
-    chapters = chapters_of(paras)
-    if max_chars:
-        keep, out = _cut([x for c in chapters for x in c.paragraphs], max_chars), []
-        for c in chapters:
-            if not keep: break
-            out.append(Chapter(c.title, keep[:len(c.paragraphs)])); keep = keep[len(c.paragraphs):]
-        chapters = out
-    book = Book(title or p.stem.replace("_", " ").title(), chapters, str(p))
+
+def load_corpus(path: Union[str, Path], text_field: str = "text", max_chars: int = 0) -> Book:
+    "A Book of many documents, streamed one at a time, each cleaned as a book is; `max_chars` keeps the leading ones."
+    p = Path(path)
+    chapters, names, size, empty = [], [], 0, 0
+    with contextlib.closing(iter_documents(p, text_field)) as docs:
+        for name, raw in docs:
+            paras = paragraphs_of(strip_gutenberg(raw)[0])
+            if not paras:
+                empty += 1
+                continue
+            chars = sum(len(x) + 2 for x in paras)
+            chs = chapters_of(paras, blocks=min(20, max(1, chars // DOCUMENT_BLOCK_CHARS)))
+            last = bool(max_chars) and size + chars > max_chars
+            if last: chs = _cut_chapters(chs, max_chars - size)  # the document that reaches max_chars is the last
+            for c in chs: c.document = len(names)
+            names.append(name)
+            chapters += chs
+            size += sum(len(x) + 2 for c in chs for x in c.paragraphs)
+            if last: break
+    if not names: raise TinyDiffusionError(f"corpus {str(p)!r} has no text in any of its {empty} documents")
+    if empty: warnings.warn(f"{p.name}: skipped {empty} empty document{'s' * (empty > 1)}")
+    return Book(p.stem.replace("_", " ").title(), chapters, str(p), names)
+
+def load_book(path: Union[str, Path], max_chars: int = 0, min_sentences: int = 0, text_field: str = "text") -> Book:
+    "A cleaned Book from a UTF-8 file, a corpus (folder, .jsonl, .parquet) or a catalogue name; sliced, checked."
+    p = resolve_book(path)
+    if is_corpus(p):
+        book = load_corpus(p, text_field, max_chars)
+        _check_prose(book.paragraphs, p, warn_small=not max_chars)
+    else:
+        body, title = strip_gutenberg(read_text(p))
+        paras = paragraphs_of(body)
+        _check_prose(paras, p)
+        chapters = chapters_of(paras)
+        if max_chars: chapters = _cut_chapters(chapters, max_chars)
+        book = Book(title or p.stem.replace("_", " ").title(), chapters, str(p))
     if min_sentences: require_sentences(book, min_sentences)
     return book
