@@ -4,11 +4,11 @@
 
 # %% ../nbs/02_tokenizer.ipynb #680b67a4
 from __future__ import annotations
-import json, os, tempfile
+import itertools
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Iterable, Union
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from .config import TinyDiffusionError
+from .config import TinyDiffusionError, atomic_write
 
 # %% auto #0
 __all__ = ['SPECIAL_TOKENS', 'PAD_ID', 'MASK_ID', 'SEP_ID', 'BOS_ID', 'EOS_ID', 'UNK_ID', 'MIN_VOCAB', 'BookTokenizer',
@@ -26,14 +26,14 @@ def _char_to_byte() -> dict[str, int]:
     table, shifted = {}, 0
     for b in range(256):
         if b in printable: table[chr(b)] = b
-        else: table[chr(256 + shifted)] = b; shifted += 1
+        else:
+            table[chr(256 + shifted)] = b
+            shifted += 1
     return table
 
 _BYTES = _char_to_byte()
 
 # %% ../nbs/02_tokenizer.ipynb #86f1d4ac
-from .config import atomic_path, atomic_write
-
 class BookTokenizer:
     "A `tokenizers.Tokenizer` (`.hf`) with the fixed special tokens, lossless encode/decode and readable pieces."
     def __init__(self, hf: Tokenizer):
@@ -50,6 +50,12 @@ class BookTokenizer:
     def encode_batch(self, texts: list[str]) -> list[list[int]]:
         "Token ids of many texts at once (parallel in Rust)."
         return [e.ids for e in self.hf.encode_batch(texts, add_special_tokens=False)]
+
+    def lengths(self, texts: Iterable[str], batch_size: int = 1024) -> list[int]:
+        "Token count of each text, encoded `batch_size` at a time (only one batch's ids in memory: for corpora)."
+        texts, out = iter(texts), []
+        while batch := list(itertools.islice(texts, batch_size)): out += [len(ids) for ids in self.encode_batch(batch)]
+        return out
 
     def decode(self, ids: Iterable[int], skip_special: bool = False) -> str:
         "Text of `ids`; exact inverse of `encode`. `skip_special` drops [PAD], [MASK], ... from the output."
@@ -96,16 +102,17 @@ class BookTokenizer:
 
 # %% ../nbs/02_tokenizer.ipynb #759d49f8
 def train_tokenizer(texts: Iterable[str], vocab_size: int, min_frequency: int = 10) -> BookTokenizer:
-    "Byte-level BPE learned from `texts` (pass chapter texts, separators included), deterministic."
+    "Byte-level BPE learned from `texts` (chapter texts, separators included; any iterable, streamed), deterministic."
     if vocab_size < MIN_VOCAB:
         raise TinyDiffusionError(f"vocab_size {vocab_size} is too small: byte-level BPE needs at least {MIN_VOCAB} "
                                  f"({len(SPECIAL_TOKENS)} special tokens + 256 bytes); raise cfg.data.vocab_size")
-    texts = [t for t in texts if t.strip()]
-    if not texts: raise TinyDiffusionError("no text to train the tokenizer on; pass the book's training text")
+    texts = (t for t in texts if t.strip())
+    first = next(texts, None)
+    if first is None: raise TinyDiffusionError("no text to train the tokenizer on; pass the book's training text")
     hf = Tokenizer(models.BPE(unk_token="[UNK]"))
     hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     hf.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, min_frequency=min_frequency, show_progress=False,
                                   special_tokens=SPECIAL_TOKENS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
-    hf.train_from_iterator(texts, trainer)
+    hf.train_from_iterator(itertools.chain([first], texts), trainer)
     return BookTokenizer(hf)
