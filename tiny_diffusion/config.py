@@ -56,6 +56,7 @@ class ModelConfig:
     max_seq_len: int = 256        # context length in tokens
     dropout: float = 0.1          # dropout on attention output and MLP output
     rope_base: float = 10000.0    # RoPE frequency base θ
+    attention_bias: Literal["none", "alibi"] = "none"  # alibi: add -slope_h·|i-j| to attention scores (a locality prior)
     norm_eps: float = 1e-6        # RMSNorm epsilon
     gradient_checkpointing: bool = False  # recompute block activations in backward to save memory
 

@@ -109,6 +109,8 @@ class Transformer(nn.Module):
         self.blocks = nn.ModuleList(Block(cfg) for _ in range(cfg.n_layers))
         self.norm = nn.RMSNorm(cfg.d_model, eps=cfg.norm_eps)
         self.rotary = Rotary(cfg.head_dim, cfg.rope_base)
+        # ALiBi slopes 2^(-8(h+1)/H), one per head: a fixed locality prior (Press et al. 2022; bidirectional as in MosaicBERT)
+        self.register_buffer("alibi_slopes", 2.0 ** (-8.0 * torch.arange(1, cfg.n_heads + 1) / cfg.n_heads), persistent=False)
         self.apply(self._init)
         for b in self.blocks:  # residual projections: std 0.02/√(2L)
             for w in (b.attn.out.weight, b.mlp.down.weight): nn.init.normal_(w, std=0.02 / math.sqrt(2 * cfg.n_layers))
@@ -117,19 +119,23 @@ class Transformer(nn.Module):
     def _init(m):
         if isinstance(m, (nn.Linear, nn.Embedding)): nn.init.normal_(m.weight, std=0.02)
 
-    def _mask(self, pad_mask, T: int, past: int, device):
-        "Boolean attention mask [B|1, 1, T, past+T] (True = may attend), or None when SDPA needs none."
-        if pad_mask is None and (past == 0 or T == 1): return None
-        keys = torch.arange(past + T, device=device)
+    def _mask(self, pad_mask, T: int, past: int, device, dtype=torch.float32):
+        "None when SDPA needs no mask; else boolean [B|1, 1, T, past+T] (True = may attend), or additive [B|1, H, T, past+T] with ALiBi."
+        alibi = self.cfg.attention_bias == "alibi"
+        if not alibi and pad_mask is None and (past == 0 or T == 1): return None
+        keys, queries = torch.arange(past + T, device=device), past + torch.arange(T, device=device)
         mask = torch.ones(1, 1, T, past + T, dtype=torch.bool, device=device)
-        if self.causal: mask = mask & (keys[None, :] <= past + torch.arange(T, device=device)[:, None])  # j ≤ past+i
+        if self.causal: mask = mask & (keys[None, :] <= queries[:, None])                  # j ≤ past+i
         if pad_mask is not None:
             if pad_mask.shape != (pad_mask.shape[0], past + T):
                 raise TinyDiffusionError(f"pad_mask has shape {tuple(pad_mask.shape)} but should be [B, {past + T}] "
                                          "(one entry per token, cached ones included)")
             mask = mask & pad_mask[:, None, None, :].bool()
-            mask = mask | (keys[None, :] == past + torch.arange(T, device=device)[:, None])  # a query sees itself
-        return mask
+            mask = mask | (keys[None, :] == queries[:, None])                                # a query sees itself
+        if not alibi: return mask
+        dist = (queries[:, None] - keys[None, :]).abs().to(dtype)                          # |i - j|: [T, past+T]
+        bias = -self.alibi_slopes.to(dtype)[:, None, None] * dist                          # [H, T, past+T]
+        return bias[None].masked_fill(~mask, float("-inf"))                                # [B|1, H, T, past+T]
 
     def forward(self, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
                 kv_cache: Optional[KVCache] = None) -> torch.Tensor:
@@ -142,9 +148,9 @@ class Transformer(nn.Module):
             raise TinyDiffusionError(f"sequence of {past + T} tokens exceeds max_seq_len {self.cfg.max_seq_len}; "
                                      "shorten the input or raise model.max_seq_len")
         x = self.embed(tokens)                                                       # [B, T, D]
-        cos, sin = self.rotary(T, tokens.device, x.dtype if not torch.is_autocast_enabled(tokens.device.type)
-                               else torch.get_autocast_dtype(tokens.device.type), offset=past)  # [T, d_h/2]
-        mask = self._mask(pad_mask, T, past, tokens.device)
+        dtype = x.dtype if not torch.is_autocast_enabled(tokens.device.type) else torch.get_autocast_dtype(tokens.device.type)
+        cos, sin = self.rotary(T, tokens.device, dtype, offset=past)                 # [T, d_h/2]
+        mask = self._mask(pad_mask, T, past, tokens.device, dtype)
         is_causal = self.causal and mask is None and past == 0
         for i, block in enumerate(self.blocks):
             if self.cfg.gradient_checkpointing and self.training and torch.is_grad_enabled():
@@ -157,7 +163,7 @@ class Transformer(nn.Module):
         "An empty KV cache for incremental decoding with this (causal) model."
         return KVCache(self.cfg.n_layers)
 
-# %% ../nbs/05_model.ipynb #9557b8a8
+# %% ../nbs/05_model.ipynb #dd4dfe1e
 @contextlib.contextmanager
 def evaluating(model: nn.Module):
     "Put `model` in eval mode inside the block and restore its previous mode afterwards, even on an error."
@@ -166,7 +172,7 @@ def evaluating(model: nn.Module):
     try: yield model
     finally: model.train(was_training)
 
-# %% ../nbs/05_model.ipynb #99233c63
+# %% ../nbs/05_model.ipynb #3e92d80f
 _PROBE: dict = {}
 
 def _matmul_seconds(dtype, n: int = 512, repeat: int = 5) -> float:

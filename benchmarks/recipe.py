@@ -1,0 +1,169 @@
+"""Which training recipe gets the diffusion model past counting? One change at a time, measured.
+
+    python benchmarks/recipe.py                                  # the ladder of changes, seed 0, 600 steps each
+    python benchmarks/recipe.py --only packed,exact --seeds 0,1,2  # chosen rows on three seeds
+    python benchmarks/recipe.py --steps 300 --book alice_in_wonderland
+
+Every row trains the `tiny` preset's Transformer (4 layers × 128, vocabulary from the book's BPE) from the same
+initialisation for the same number of optimizer steps on the same prepared book (curriculum.prepare, so the
+tokenizer and the held-out chapters are the package's), then scores the held-out chapters with
+autoregressive.heldout_score (MDLM: unbiased NELBO bound ± standard error; AR: exact) beside the add-one unigram
+baseline of the same text. Rows are cumulative: each adds one change to the row before it (`ROWS` below), so the
+JSON reads as a ladder. A fixed number of steps (not minutes) keeps rows comparable on a busy machine; minutes,
+tokens/s and `uptime` are recorded too. Prints one JSON document; rows also stream to stderr as they finish."""
+import argparse, dataclasses, json, math, os, subprocess, sys, time
+from pathlib import Path
+
+# Each row: (name, what changes relative to the row before it). Keys are Recipe fields.
+ROWS = [
+    ("old", {}),                                                     # today's main job: padded paragraphs, 1e-3
+    ("packed", {"packing": True}),                                   # full 128-token windows, no padding
+    ("lr3e-3", {"lr": 3e-3}),                                        # higher peak learning rate
+    ("exact", {"exact": True}),                                      # exactly-k masking, n/k weights
+    ("alibi", {"alibi": True}),                                      # a locality prior in attention (ALiBi)
+    ("warmup50", {"warmup": 50}),                                    # a longer warmup
+    ("no_wd", {"weight_decay": 0.0}),                                # no weight decay
+    ("ar", {"objective": "ar"}),                                     # the AR baseline, same budget
+]
+CURRICULUM_ROWS = [                                                  # on the best flat recipe (run with --curriculum)
+    ("curr_bands", {"curriculum": True, "full_share": (0.0, 0.0)}),  # the seeds: each stage only its band
+    ("curr_mix0", {"curriculum": True, "full_share": (0.0, 1.0)}),   # full-range share 0 → 1 over the run
+    ("curr_mix50", {"curriculum": True, "full_share": (0.5, 1.0)}),  # full-range share 0.5 → 1
+]
+
+
+@dataclasses.dataclass
+class Recipe:
+    objective: str = "mdlm"
+    packing: bool = False
+    lr: float = 1e-3
+    warmup: int = 20
+    min_lr_ratio: float = 0.1
+    weight_decay: float = 0.1
+    grad_clip: float = 1.0
+    batch_size: int = 32
+    exact: bool = False
+    alibi: bool = False
+    curriculum: bool = False
+    full_share: tuple = (1.0, 1.0)                                   # flat: every row draws from (0, 1]
+
+
+def windows_of(texts, tok, L, packing):
+    "Training rows [N, L] and pad masks: packed full windows, or one padded row per text (cut at L)."
+    import torch
+    from tiny_diffusion.mdlm import pack_stream
+    from tiny_diffusion.tokenizer import BOS_ID, EOS_ID, PAD_ID
+    ids = tok.encode_batch(list(texts))
+    if packing: x = pack_stream(ids, L)
+    else:
+        rows = [[BOS_ID, *s, EOS_ID][:L] for s in ids]
+        x = torch.full((len(rows), L), PAD_ID, dtype=torch.long)
+        for i, r in enumerate(rows): x[i, :len(r)] = torch.tensor(r)
+    return x, x != PAD_ID
+
+
+def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> dict:
+    "Train one recipe for `steps` optimizer steps and score it; returns a JSON-ready row."
+    import torch
+    from tiny_diffusion.autoregressive import ar_loss, heldout_score
+    from tiny_diffusion.config import ProjectConfig
+    from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level, mdlm_loss
+    from tiny_diffusion.model import Transformer, choose_precision
+    cfg = ProjectConfig.tiny()
+    cfg.model.vocab_size = len(data.tokenizer)
+    cfg.model.attention_bias = "alibi" if recipe.alibi else "none"
+    prec = choose_precision("auto", "cpu")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16")
+    stages = data.stages if recipe.curriculum else [data.stages[-1]]
+    bands = [tuple(s.mask_range) for s in cfg.curriculum.stages] if recipe.curriculum else [(0.0, 1.0)]
+    sets = [windows_of(t, data.tokenizer, L, recipe.packing) for t in stages]
+    # steps per stage in proportion to the preset's epochs × the stage's batches per epoch
+    weight = [e * math.ceil(len(x) / recipe.batch_size) for e, (x, _) in
+              zip([s.epochs for s in cfg.curriculum.stages] if recipe.curriculum else [1], sets)]
+    per_stage = [round(steps * w / sum(weight)) for w in weight]; per_stage[-1] = steps - sum(per_stage[:-1])
+    torch.manual_seed(seed)
+    model = Transformer(cfg.model, causal=recipe.objective == "ar")
+    decay = [p for p in model.parameters() if p.ndim >= 2 and p is not model.embed.weight]
+    rest = [p for p in model.parameters() if not any(p is q for q in decay)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+                            lr=recipe.lr, betas=(0.9, 0.95))
+    def lr_at(s):                                                    # warmup, then cosine to min_lr_ratio, over the run
+        if s < recipe.warmup: return (s + 1) / recipe.warmup
+        p = min(1.0, (s - recipe.warmup) / max(1, steps - recipe.warmup))
+        return recipe.min_lr_ratio + (1 - recipe.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    g = torch.Generator().manual_seed(seed)
+    step, t0, losses = 0, time.time(), []
+    for k, ((x, m), n_k) in enumerate(zip(sets, per_stage)):
+        order = torch.randperm(len(x), generator=g)
+        for i in range(n_k):
+            j = (i * recipe.batch_size) % len(x)
+            if j + recipe.batch_size > len(x): order = torch.randperm(len(x), generator=g); j = 0   # a new epoch
+            b = order[j:j + recipe.batch_size]
+            s0, s1 = recipe.full_share
+            share = s0 + (s1 - s0) * step / max(1, steps - 1)
+            with autocast:
+                loss, _ = ar_loss(model, x[b], m[b]) if recipe.objective == "ar" else \
+                    mdlm_loss(model, x[b], m[b], mask_range=bands[k], generator=g, full_share=share, exact=recipe.exact)
+            loss.backward()
+            if recipe.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
+            opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+            losses.append(loss.item()); step += 1
+    train_s = time.time() - t0
+    held = chunk_for_scoring(data.tokenizer, data.heldout, L)
+    with autocast:
+        score = heldout_score(model, held, recipe.objective, n_t=eval_n_t, seed=seed)
+        levels = loss_by_mask_level(model, held.tokens, held.pad_mask, levels=(0.1, 0.5, 1.0)) if recipe.objective == "mdlm" else {}
+    n_tok = steps * recipe.batch_size * L
+    return dict(recipe=dataclasses.asdict(recipe), seed=seed, steps=step, stage_steps=per_stage, precision=prec,
+                heldout_bpc=round(score["bpc"], 4), heldout_bpc_se=round(score["bpc_se"], 4), exact=score["exact"],
+                loss_at={str(k): round(v, 3) for k, v in levels.items()},
+                final_train_loss=round(sum(losses[-20:]) / len(losses[-20:]), 4),
+                train_minutes=round(train_s / 60, 2), tokens_per_s=round(n_tok / train_s), load=os.getloadavg()[0])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--book", default="frankenstein", help="catalogue name or path (prepared with the tiny preset)")
+    ap.add_argument("--data", default="runs/recipe", help="folder for the prepared data (cached)")
+    ap.add_argument("--steps", type=int, default=600, help="optimizer steps per row")
+    ap.add_argument("--seeds", default="0", help="comma-separated seeds; each row runs once per seed")
+    ap.add_argument("--only", default="", help="comma-separated row names to run (their cumulative recipes)")
+    ap.add_argument("--curriculum", action="store_true", help="also run the curriculum rows on the last flat recipe")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override the base recipe, e.g. lr=2e-3")
+    ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per held-out window")
+    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
+    a = ap.parse_args()
+    import torch
+    from tiny_diffusion.config import ProjectConfig, parse_value
+    from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.autoregressive import unigram_bpc
+    from tiny_diffusion.text import resolve_book
+    if a.threads: torch.set_num_threads(a.threads)
+    data = prepare(resolve_book(a.book), a.data, ProjectConfig.tiny())
+    L = ProjectConfig.tiny().model.max_seq_len
+    base, ladder = Recipe(), []
+    for k, v in (kv.split("=", 1) for kv in a.set): setattr(base, k, parse_value(v))
+    r = base
+    for name, change in ROWS + (CURRICULUM_ROWS if a.curriculum else []):
+        if name.startswith("curr_"): rr = dataclasses.replace(last_mdlm, **change)
+        else:
+            rr = dataclasses.replace(r, **change)
+            if change.get("objective") != "ar": r = rr; last_mdlm = rr
+        ladder.append((name, rr))
+    wanted = set(filter(None, a.only.split(",")))
+    rows = []
+    uni = unigram_bpc(data.tokenizer, data.stages[-1], data.heldout)
+    for name, rec in ladder:
+        if wanted and name not in wanted: continue
+        for seed in map(int, a.seeds.split(",")):
+            row = dict(change=name, **run(rec, data, a.steps, seed, L, a.eval_n_t), unigram_bpc=round(uni, 4),
+                       uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+            rows.append(row); print(json.dumps(row), file=sys.stderr, flush=True)
+    print(json.dumps(dict(book=a.book, steps=a.steps, torch=torch.__version__, threads=torch.get_num_threads(),
+                          unigram_bpc=round(uni, 4), rows=rows), indent=1))
+
+
+if __name__ == "__main__":
+    main()
