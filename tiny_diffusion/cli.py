@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #4b070749
 from __future__ import annotations
-import argparse, json, os, shutil, sys, tempfile
+import argparse, json, os, re, shutil, sys, tempfile
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -12,11 +12,12 @@ import tiny_diffusion
 from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRESETS
 
 # %% auto #0
-__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'COMMANDS', 'checked',
-           'epochs_list', 'key_value', 'add_config_args', 'config_from_args', 'build_parser', 'parse', 'config_command',
-           'command', 'main', 'output_dir', 'prepare_command', 'train_config', 'train_command', 'evaluate_command',
-           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'notebook_markdown', 'build_readme',
-           'build_docs', 'docs_command']
+__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
+           'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'add_config_args', 'config_from_args',
+           'build_parser', 'parse', 'config_command', 'command', 'main', 'output_dir', 'prepare_command',
+           'train_config', 'check_train_output', 'plain', 'train_command', 'evaluate_command', 'generate_command',
+           'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site', 'notebook_markdown',
+           'build_readme', 'build_docs', 'docs_server', 'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -35,6 +36,7 @@ non_negative_int = checked(int, lambda v: v >= 0, "0 or more", "non_negative_int
 positive_float = checked(float, lambda v: v > 0, "greater than 0", "positive_float")
 non_negative_float = checked(float, lambda v: v >= 0, "0 or more", "non_negative_float")
 probability = checked(float, lambda v: 0 < v <= 1, "in (0, 1]", "probability")
+port = checked(int, lambda v: 0 <= v <= 65535, "between 0 and 65535 (0 picks a free one)", "port")
 
 def epochs_list(text: str) -> list[int]:
     "Three comma-separated epoch counts, e.g. `10,10,20`."
@@ -49,10 +51,12 @@ def key_value(text: str) -> tuple[str, str]:
     return k.strip(), v
 
 # %% ../nbs/14_cli.ipynb #6a25e3a1
-def add_config_args(p: argparse.ArgumentParser, default_preset: str = "default"):
+DEFAULT_PRESET = "tiny"  # every command's --preset default: prepare and train must agree on the data
+
+def add_config_args(p: argparse.ArgumentParser):
     "Add --preset, --config and --set to a subcommand."
-    p.add_argument("--preset", default=default_preset, type=lambda s: s.replace("-", "_"),
-                   choices=PRESETS, help=f"starting configuration (default: {default_preset})")
+    p.add_argument("--preset", default=DEFAULT_PRESET, type=lambda s: s.replace("-", "_"), choices=PRESETS,
+                   help=f"starting configuration (default: {DEFAULT_PRESET}); `config show --preset NAME` prints one")
     p.add_argument("--config", metavar="FILE", help="overrides from a .json, .toml or .py file")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value, action="append", default=[],
                    help="override one field by dot path, e.g. --set training.batch_size=16 (repeatable)")
@@ -64,7 +68,12 @@ def config_from_args(args) -> ProjectConfig:
     if getattr(args, "overrides", None): cfg.override(**dict(args.overrides))
     return cfg
 
+
 # %% ../nbs/14_cli.ipynb #86fb79cb
+DEVICES = ("auto", "cuda", "mps", "cpu")
+_BOOK = "path to a UTF-8 text, or a catalogue name such as frankenstein"
+_CKPT = "a .pt file written by train, e.g. OUTPUT/checkpoints/best_model.pt"
+
 def build_parser() -> argparse.ArgumentParser:
     "The `tiny-diffusion` argument parser."
     p = argparse.ArgumentParser(prog="tiny-diffusion",
@@ -78,65 +87,71 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(show)
 
     pr = sub.add_parser("prepare", help="book → segments, difficulty, tokenizer, curriculum (cached)")
-    pr.add_argument("--book", required=True, help="path to a UTF-8 text, or a catalogue name such as frankenstein")
+    pr.add_argument("--book", required=True, help=_BOOK)
     pr.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
     add_config_args(pr)
 
     t = sub.add_parser("train", help="prepare the book, then train through the curriculum")
-    t.add_argument("--book", help="path to a UTF-8 text, or a catalogue name such as frankenstein")
-    add_config_args(t, "tiny")
-    t.add_argument("--objective", choices=("mdlm", "ar"), help="masked diffusion (default) or the autoregressive baseline")
+    t.add_argument("--book", help=_BOOK)
+    add_config_args(t)
+    t.add_argument("--objective", choices=("mdlm", "ar"), help="masked diffusion (mdlm, default) or the autoregressive baseline (ar)")
     t.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
     t.add_argument("--resume", metavar="PATH|auto", help="continue from a checkpoint, or `auto` for OUTPUT/checkpoints/latest.pt")
-    t.add_argument("--batch-size", type=positive_int)
-    t.add_argument("--learning-rate", type=positive_float)
-    t.add_argument("--gradient-clip", type=non_negative_float, help="clip the gradient norm (0 = off)")
-    t.add_argument("--epochs-per-stage", type=epochs_list, metavar="A,B,C")
+    t.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an output folder that holds another run's checkpoints (deletes OUTPUT/checkpoints)")
+    t.add_argument("--batch-size", type=positive_int, metavar="N", help="sequences per optimizer step and process (training.batch_size)")
+    t.add_argument("--learning-rate", type=positive_float, metavar="LR", help="peak AdamW learning rate (training.learning_rate)")
+    t.add_argument("--gradient-clip", type=non_negative_float, metavar="NORM", help="clip the gradient norm (0 = off; training.grad_clip)")
+    t.add_argument("--epochs-per-stage", type=epochs_list, metavar="A,B,C", help="epochs of stages I, II and III, e.g. 10,10,20")
     t.add_argument("--compile", action="store_true", help="torch.compile the model")
-    t.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"))
-    t.add_argument("--seed", type=non_negative_int)
-    t.add_argument("--no-progress", action="store_true", help="no progress bars")
+    t.add_argument("--device", choices=DEVICES, help="where to train (default: the config's training.device, auto)")
+    t.add_argument("--seed", type=non_negative_int, help="seed of every random choice (default: the config's seed)")
+    t.add_argument("--no-progress", action="store_true", help="no progress bars: a line per phase and epoch (for logs)")
     t.add_argument("--test", action="store_true", help="a few steps on a tiny model over a text the package makes (≤ 10 s)")
     t.add_argument("--test-integration", action="store_true", help="prepare → 3 short stages → sample → evaluate on a book slice (≤ 30 s)")
 
     g = sub.add_parser("generate", help="generate text from a checkpoint by iterative denoising")
-    g.add_argument("--checkpoint", required=True, metavar="PATH")
+    g.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
     g.add_argument("--prompt", help="text the sample starts with (kept fixed)")
     g.add_argument("--infill", help='text with gaps to fill, e.g. "a dreary night of [MASK:5] that I beheld"')
-    g.add_argument("--length", type=positive_int, help="tokens to generate")
-    g.add_argument("--steps", type=positive_int, help="denoising steps")
-    g.add_argument("--schedule", choices=("linear", "cosine", "exponential"))
-    g.add_argument("--strategy", choices=("ancestral", "confidence", "random"))
+    g.add_argument("--length", type=positive_int, help="tokens to generate (default: the checkpoint's sampling config)")
+    g.add_argument("--steps", type=positive_int, help="denoising steps (default: the checkpoint's sampling config)")
+    g.add_argument("--schedule", choices=("linear", "cosine", "exponential"), help="how many tokens each step reveals")
+    g.add_argument("--strategy", choices=("ancestral", "confidence", "random"),
+                   help="which masked tokens a step reveals: MDLM's ancestral coin flips, the most confident, or random ones")
     g.add_argument("--sampling", choices=("greedy", "topk", "nucleus"),
                    help="token choice (default: the checkpoint's sampling config)")
     g.add_argument("--k", type=positive_int, default=50, help="top-k (with --sampling topk)")
     g.add_argument("--p", type=probability, default=0.9, help="nucleus mass (with --sampling nucleus)")
-    g.add_argument("--temperature", type=non_negative_float)
-    g.add_argument("--num-samples", type=positive_int, default=1)
-    g.add_argument("--seed", type=non_negative_int)
-    g.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default="auto")
+    g.add_argument("--temperature", type=non_negative_float, help="softmax temperature (0 = greedy)")
+    g.add_argument("--num-samples", type=positive_int, default=1, metavar="N", help="texts to generate (default 1)")
+    g.add_argument("--seed", type=non_negative_int, help="seed for reproducible samples")
+    g.add_argument("--device", choices=DEVICES, default="auto", help="where to run the model (default: auto)")
     g.add_argument("--show-steps", action="store_true", help="animate the denoising in the terminal")
     g.add_argument("--gif", metavar="PATH", help="also save the denoising of the first sample as a GIF")
     g.add_argument("--interactive", action="store_true", help="a prompt loop; Ctrl-D or Ctrl-C ends it")
 
     e = sub.add_parser("evaluate", help="likelihood, style, coherence, diversity and memorisation report")
-    e.add_argument("--checkpoint", required=True, metavar="PATH")
+    e.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
     e.add_argument("--book", help="the training book (default: the one the checkpoint was prepared from)")
     e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME", help="other authors for Burrows' Delta (repeatable)")
-    e.add_argument("--samples", type=positive_int, default=20)
+    e.add_argument("--samples", type=positive_int, default=20, metavar="N", help="texts generated for the sample metrics (default 20)")
     e.add_argument("--style-analysis", action="store_true", help="include the style-fidelity section")
     e.add_argument("--output", metavar="DIR", help="report folder (default: next to the checkpoint, eval/)")
-    e.add_argument("--seed", type=non_negative_int, default=0)
+    e.add_argument("--seed", type=non_negative_int, default=0, help="seed of the generated samples (default 0)")
 
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
-    s.add_argument("--checkpoint", required=True, metavar="PATH")
+    s.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
-    s.add_argument("--port", type=non_negative_int, default=8765, help="port (0 picks a free one)")
-    s.add_argument("--device", choices=("auto", "cuda", "mps", "cpu"), default="cpu")
+    s.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 picks a free one)")
+    s.add_argument("--device", choices=DEVICES, default="cpu", help="where to run the model (default: cpu)")
 
     d = sub.add_parser("docs", help="build the documentation site into _docs/ and README.md, offline")
     d.add_argument("--readme-only", action="store_true", help="only regenerate README.md")
+    d.add_argument("--serve", action="store_true", help="then serve _docs/ on http://127.0.0.1:PORT until Ctrl-C")
+    d.add_argument("--port", type=port, default=8000, help="port for --serve (default 8000; 0 picks a free one)")
     return p
+
 
 # %% ../nbs/14_cli.ipynb #1d3dfe1c
 def parse(argv: Sequence[str]) -> argparse.Namespace:
@@ -154,7 +169,9 @@ COMMANDS: dict[str, Callable] = {}
 
 def command(name: str):
     "Register a subcommand's function."
-    def deco(f): COMMANDS[name] = f; return f
+    def deco(f):
+        COMMANDS[name] = f
+        return f
     return deco
 
 command("config")(config_command)
@@ -164,15 +181,16 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = build_parser()
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
     if args.command is None or (args.command == "config" and args.config_command is None):
-        parser.print_help(); return 0 if args.command is None else 2
+        parser.print_help()
+        return 0 if args.command is None else 2
     try: return COMMANDS[args.command](args) or 0
     except TinyDiffusionError as e:
-        print(f"error: {e}", file=sys.stderr); return 1
+        print(f"error: {e}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr); return 130
+        print("interrupted", file=sys.stderr)
+        return 130
 
-# %% ../nbs/14_cli.ipynb #1427e0d3
-if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())
 
 # %% ../nbs/14_cli.ipynb #159e2cfc
 def output_dir(args, cfg: ProjectConfig) -> Path:
@@ -203,16 +221,42 @@ def train_config(args) -> ProjectConfig:
         for stage, epochs in zip(cfg.curriculum.stages, args.epochs_per_stage): stage.epochs = epochs
     return cfg
 
+def check_train_output(out: Path, resume: Optional[str] = None, overwrite: bool = False) -> None:
+    "Before any work: `resume` must be `auto` or a readable checkpoint, and `out` may hold old checkpoints only when resuming or overwriting."
+    if resume and overwrite:
+        raise TinyDiffusionError("--resume continues a run and --overwrite discards it; pass one of them, not both")
+    if resume and resume != "auto":
+        from tiny_diffusion.checkpoint import read_checkpoint
+        read_checkpoint(resume)   # a one-line TinyDiffusionError for a missing, corrupt or foreign file
+    old = sorted((out / "checkpoints").glob("*.pt")) if (out / "checkpoints").is_dir() else []
+    if old and not resume and not overwrite:
+        raise TinyDiffusionError(f"{out} already holds a run's checkpoints ({old[0].name} …); pass --resume auto to "
+                                 "continue it, --overwrite to start afresh, or another --output")
+
+
+# %% ../nbs/14_cli.ipynb #de5831a2
+def plain(v) -> str:
+    "A summary value as text: floats to 4 significant figures (1 decimal from 1000 on), the rest as `str`."
+    if isinstance(v, float): return f"{v:.1f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return str(v)
+
 def _print_summary(summary: dict):
     "Print the plain (non-nested) entries of a run summary, one per line."
     for k, v in summary.items():
-        if isinstance(v, (str, int, float, Path)) and not isinstance(v, bool): print(f"{k:>18}: {v}")
+        if isinstance(v, (str, int, float, Path)) and not isinstance(v, bool): print(f"{k:>18}: {plain(v)}")
 
 def _print_checks(result: dict) -> int:
+    "Print a self-check's results, one line per check and a verdict; returns the exit status."
     for name, ok in result["checks"].items(): print(f"{'ok ' if ok else 'FAIL'} {name}")
     print(f"{'passed' if result['passed'] else 'FAILED'} in {result['seconds']:.1f} s ({result['output_dir']})")
     return 0 if result["passed"] else 1
 
+def _rank() -> int:
+    "This process's rank under torchrun (0 when run alone): only rank 0 prints summaries and deletes files."
+    return int(os.environ.get("RANK", "0"))
+
+
+# %% ../nbs/14_cli.ipynb #decc954c
 @command("train")
 def train_command(args) -> int:
     "Prepare the book, then train through the curriculum (or run a self-check)."
@@ -220,17 +264,23 @@ def train_command(args) -> int:
     cfg = train_config(args)
     if args.test or args.test_integration:
         out = Path(args.output or tempfile.mkdtemp(prefix="tiny-diffusion-test-"))
-        if args.test: return _print_checks(trainer.self_test(out))
-        from tiny_diffusion.text import resolve_book
-        return _print_checks(trainer.integration_test(resolve_book(args.book or "frankenstein"), out))
+        if args.test: result = trainer.self_test(out)
+        else:
+            from tiny_diffusion.text import resolve_book
+            result = trainer.integration_test(resolve_book(args.book or "frankenstein"), out)
+        if _rank() == 0: return _print_checks(result)
+        return 0 if result["passed"] else 1
     if not args.book:
         raise TinyDiffusionError("train needs a book: --book PATH or a name such as --book frankenstein "
                                  "(or --test for a self-check)")
     from tiny_diffusion.text import resolve_book
-    summary = trainer.train(cfg, resolve_book(args.book), cfg.output_dir, resume=args.resume,
-                            progress=not args.no_progress)
-    _print_summary(summary)
+    book, out = resolve_book(args.book), Path(cfg.output_dir)
+    check_train_output(out, args.resume, args.overwrite)
+    if args.overwrite and _rank() == 0: shutil.rmtree(out / "checkpoints", ignore_errors=True)
+    summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
+    if _rank() == 0: _print_summary(summary)
     return 0
+
 
 # %% ../nbs/14_cli.ipynb #691c2711
 @command("evaluate")
@@ -248,17 +298,21 @@ def evaluate_command(args) -> int:
 def generate_command(args) -> int:
     "Generate text from a checkpoint by iterative denoising."
     from tiny_diffusion.config import get_device
-    from tiny_diffusion.trainer import load_checkpoint
+    from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.sampling import generate, interactive, sampling_options, token_choice
     if args.prompt is not None and args.infill is not None:
         raise TinyDiffusionError("give --prompt or --infill, not both (an infill text holds its own context)")
+    if args.gif:
+        from tiny_diffusion.visualize import check_gif_path
+        check_gif_path(args.gif)                     # before loading and sampling, not after
     ck = load_checkpoint(args.checkpoint, get_device(args.device))
     choice = (token_choice(args.sampling, args.k, args.p, ck.config.sampling.temperature if args.temperature is None
                            else args.temperature) if args.sampling else dict(temperature=args.temperature))
     opts = sampling_options(ck.config.sampling, length=args.length, steps=args.steps, schedule=args.schedule,
                             strategy=args.strategy, num_samples=args.num_samples, **choice)
     if args.interactive:
-        interactive(ck.model, ck.tokenizer, seed=args.seed, **opts); return 0
+        interactive(ck.model, ck.tokenizer, seed=args.seed, **opts)
+        return 0
     kw = dict(prompt=args.prompt, infill=args.infill, seed=args.seed, return_trace=bool(args.gif), **opts)
     if args.show_steps:
         from tiny_diffusion.visualize import TerminalAnimation
@@ -290,16 +344,88 @@ def repo_root(start: Optional[Path] = None) -> Path:
 
 def process_notebooks(root: Path) -> Path:
     "Run nbdev's docs processing of nbs/ into _proc/ (what nbdev_docs does before calling Quarto)."
+    from nbdev.config import get_config
     from nbdev.quarto import refresh_quarto_yml, nbdev_sidebar
     from nbdev.serve import proc_nbs
     import nbdev.doclinks
-    cwd = Path.cwd(); os.chdir(root)
+    cwd = Path.cwd()
+    os.chdir(root)
+    get_config.cache_clear()          # nbdev remembers the first settings.ini it read; make it read root's
     try:
         refresh_quarto_yml()
         nbdev.doclinks._build_modidx()
         nbdev_sidebar.__wrapped__()
         return Path(proc_nbs(n_workers=0))
-    finally: os.chdir(cwd)
+    finally:
+        os.chdir(cwd)
+        get_config.cache_clear()
+
+# %% ../nbs/14_cli.ipynb #3b25e695
+_SEARCH_SHIM = """// tiny-diffusion: smalldocs fetches search.json, which browsers refuse for file:// pages; answer it from
+// search-index.js (a script tag loads from disk) instead. Served over HTTP, fetch is left alone.
+(function () {
+  "use strict";
+  if (location.protocol !== "file:" || !window.fetch) return;
+  var realFetch = window.fetch.bind(window);
+  window.fetch = function (url, opts) {
+    var u = String(url);
+    if (!/(^|\\/)search\\.json$/.test(u)) return realFetch(url, opts);
+    return new Promise(function (resolve, reject) {
+      var s = document.createElement("script");
+      s.src = u.replace(/search\\.json$/, "site_libs/search-index.js");
+      s.onload = function () { resolve(new Response(JSON.stringify(window.tinyDiffusionSearch || []))); };
+      s.onerror = function () { reject(new Error("site_libs/search-index.js is missing: run tiny-diffusion docs")); };
+      document.head.appendChild(s);
+    });
+  };
+})();
+"""
+_KATEX_TAG = re.compile(r'<(?:link|script)\b[^>]*cdn\.jsdelivr\.net/npm/katex@[^>]*>(?:</script>)?\s*')
+
+def public_url(root: Path) -> str:
+    "The public site's address from settings.ini (doc_host + doc_baseurl), ending in /."
+    import configparser
+    ini = configparser.ConfigParser()
+    ini.read(root / "settings.ini")
+    d = ini["DEFAULT"]
+    return d.get("doc_host", "").rstrip("/") + "/" + d.get("doc_baseurl", "").strip("/") + "/"
+
+def _mathjax_files() -> Path:
+    "MathJax's es5 folder from the django-static-mathjax wheel."
+    try: import mathjax
+    except ImportError:
+        raise TinyDiffusionError("the docs need MathJax to show maths offline: pip install django-static-mathjax "
+                                 "(a dev requirement of tiny_diffusion)") from None
+    return Path(mathjax.__file__).parent / "static" / "mathjax"
+
+def offline_site(docs: Path, public: str) -> dict:
+    "Make the built site work from file:// without a network: local MathJax, search without fetch, relative API links."
+    mj, libs = _mathjax_files(), docs / "site_libs"
+    (libs / "mathjax").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(mj / "es5" / "tex-svg-full.js", libs / "mathjax" / "tex-svg-full.js")
+    shutil.copyfile(mj / "LICENSE", libs / "mathjax" / "LICENSE")
+    index = json.loads((docs / "search.json").read_text(encoding="utf-8")) if (docs / "search.json").exists() else []
+    atomic_write(libs / "search-index.js", "window.tinyDiffusionSearch = " + json.dumps(index, ensure_ascii=False) + ";\n")
+    atomic_write(libs / "search-offline.js", _SEARCH_SHIM)
+    done = dict(pages=0, maths=0, links=0)
+    for page in sorted(docs.rglob("*.html")):
+        up = "../" * (len(page.relative_to(docs).parts) - 1)      # from this page to the site's root
+        html = page.read_text(encoding="utf-8")
+        html, n = _KATEX_TAG.subn("", html)
+        if n:
+            mathjax = (f'<script>window.MathJax = {{tex: {{inlineMath: [["\\\\(", "\\\\)"]], '
+                       f'displayMath: [["\\\\[", "\\\\]"]]}}, svg: {{fontCache: "global"}}}};</script>\n'
+                       f'<script src="{up}site_libs/mathjax/tex-svg-full.js" id="MathJax-script" defer></script>\n')
+            html = html.replace("</head>", mathjax + "</head>", 1)
+            done["maths"] += 1
+        html = html.replace(f'<script src="{up}site_libs/smalldocs.js"',
+                            f'<script src="{up}site_libs/search-offline.js"></script>\n<script src="{up}site_libs/smalldocs.js"', 1)
+        html, n = re.subn(r'href="' + re.escape(public), f'href="{up}', html)
+        done["links"] += n
+        done["pages"] += 1
+        atomic_write(page, html)
+    return done
+
 
 # %% ../nbs/14_cli.ipynb #5780e35e
 def _front_matter(nb) -> tuple[dict, list]:
@@ -322,7 +448,8 @@ def notebook_markdown(path: Path) -> str:
 
 def build_readme(root: Optional[Path] = None, proc: Optional[Path] = None) -> Path:
     "Regenerate README.md from nbs/index.ipynb, without Quarto."
-    root = repo_root(root); proc = proc or process_notebooks(root)
+    root = repo_root(root)
+    proc = proc or process_notebooks(root)
     note = "<!-- generated from nbs/index.ipynb by `tiny-diffusion docs`; edit the notebook, not this file -->\n\n"
     atomic_write(root / "README.md", note + notebook_markdown(proc / "index.ipynb"))
     return root / "README.md"
@@ -338,7 +465,8 @@ def _alias_output_files(proc: Path, docs: Path):
 def build_docs(root: Optional[Path] = None) -> Path:
     "Build the documentation site into _docs/ (one page per notebook) and README.md, without Quarto."
     from smalldocs.site import build
-    root = repo_root(root); proc = process_notebooks(root)
+    root = repo_root(root)
+    proc = process_notebooks(root)
     site = build(proc, quiet=True)
     out, docs = Path(site.out), root / "_docs"
     if out.resolve() != docs.resolve():
@@ -349,13 +477,42 @@ def build_docs(root: Optional[Path] = None) -> Path:
                if not nb.name.startswith("_") and not (docs / f"{nb.stem}.html").exists()]
     if missing: raise TinyDiffusionError(f"no page was rendered for {', '.join(missing)}; check those notebooks' "
                                          "front matter (a `# Title` markdown cell first)")
+    offline_site(docs, public_url(root))
     build_readme(root, proc)
     return docs
 
+# %% ../nbs/14_cli.ipynb #d7c25beb
+def docs_server(docs: Path, host: str = "127.0.0.1", port: int = 8000):
+    "An HTTP server (not yet serving) for the built site in `docs`; port 0 picks a free one (`server.server_port`)."
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format, *args): pass
+
+    try: srv = ThreadingHTTPServer((host, port), partial(Quiet, directory=str(docs)))
+    except OSError as e:
+        raise TinyDiffusionError(f"cannot listen on {host}:{port} ({e.strerror}); pass another --port "
+                                 "(0 picks a free one) or stop the program using it") from None
+    srv.daemon_threads = True
+    return srv
+
 @command("docs")
 def docs_command(args) -> int:
-    "Build _docs/ and README.md offline."
-    if args.readme_only: print(f"wrote {build_readme()}"); return 0
+    "Build _docs/ and README.md offline (and serve _docs/ with --serve)."
+    if args.readme_only:
+        print(f"wrote {build_readme()}")
+        return 0
     docs = build_docs()
     print(f"wrote {len(list(docs.glob('*.html')))} pages to {docs} and README.md; open {docs / 'index.html'}")
+    if args.serve:
+        srv = docs_server(docs, port=args.port)
+        print(f"serving {docs} on http://127.0.0.1:{srv.server_port}/ (Ctrl-C stops)", flush=True)
+        try: srv.serve_forever()
+        except KeyboardInterrupt: pass
+        finally: srv.server_close()
     return 0
+
+
+# %% ../nbs/14_cli.ipynb #1427e0d3
+if __name__ == "__main__" and "__file__" in globals(): sys.exit(main())

@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_sampling.ipynb #e095f284
 from __future__ import annotations
-import difflib, math, re, time
+import math, re, time
 from contextlib import nullcontext
 from dataclasses import dataclass, field, asdict
 from typing import Callable, Optional
@@ -12,30 +12,28 @@ from typing import Callable, Optional
 import torch
 from torch import Tensor
 
-from .config import TinyDiffusionError, SamplingConfig
+from .config import TinyDiffusionError, SamplingConfig, did_you_mean
 from .tokenizer import BookTokenizer, PAD_ID, MASK_ID, SEP_ID, BOS_ID, EOS_ID, UNK_ID
-from .model import Transformer, sample_logits
+from .model import Transformer, evaluating, sample_logits
 from .autoregressive import ar_generate
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'reveal_fraction', 'reveal_counts', 'Trace', 'token_choice',
+__all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'reveal_fraction', 'reveal_counts', 'Trace', 'token_choice',
            'denoise', 'parse_infill', 'plan_blocks', 'Generation', 'generate', 'sampling_options', 'interactive']
 
 # %% ../nbs/09_sampling.ipynb #7f568210
 STRATEGIES = ("ancestral", "confidence", "random")
-SCHEDULES = ("linear", "cosine", "exponential")
+REVEAL_SCHEDULES = ("linear", "cosine", "exponential")  # how many tokens each step reveals (mdlm's noise schedules are another thing)
 EXP_RATE = 5.0  # λ of the exponential schedule
 
 def _choose(kind: str, value: str, options: tuple[str, ...]) -> str:
     "Return `value` if it is one of `options`, else a one-line error naming them."
     if value in options: return value
-    near = difflib.get_close_matches(str(value), options, n=1)
-    raise TinyDiffusionError(f"unknown {kind} {value!r}; use one of {', '.join(options)}"
-                             + (f" (did you mean {near[0]}?)" if near else ""))
+    raise TinyDiffusionError(f"unknown {kind} {value!r}; use one of {', '.join(options)}" + did_you_mean(value, options))
 
 def reveal_fraction(u: float, schedule: str = "cosine") -> float:
     "Share f(u) of the generated positions revealed by time u ∈ [0, 1] under `schedule`."
-    _choose("schedule", schedule, SCHEDULES)
+    _choose("schedule", schedule, REVEAL_SCHEDULES)
     u = min(max(float(u), 0.0), 1.0)
     if schedule == "linear": return u
     if schedule == "cosine": return 1.0 - math.cos(math.pi * u / 2) if u < 1 else 1.0
@@ -115,7 +113,8 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
             cache: bool = True, banned: Optional[list[int]] = None,
             on_step: Optional[Callable] = None) -> tuple[Tensor, Tensor, Tensor, int]:
     "Fill every [MASK] of `x` [B,T] in `steps` steps; returns (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
-    _choose("schedule", schedule, SCHEDULES); _choose("strategy", strategy, STRATEGIES)
+    _choose("schedule", schedule, REVEAL_SCHEDULES)
+    _choose("strategy", strategy, STRATEGIES)
     x = x.clone()
     masked = x == MASK_ID                                            # [B,T] still to fill
     n = int(masked.sum(1).max())
@@ -172,7 +171,8 @@ def parse_infill(text: str, tokenizer: BookTokenizer) -> tuple[list[int], list[b
         n = int(m.group(1)) if m.group(1) is not None else 1
         if n < 1: raise TinyDiffusionError(f"gap {m.group(0)!r} asks for {n} tokens; use [MASK:n] with n ≥ 1")
         t = tokenizer.encode(before) if before else []
-        ids += t + [MASK_ID] * n; fixed += [True] * len(t) + [False] * n
+        ids += t + [MASK_ID] * n
+        fixed += [True] * len(t) + [False] * n
         pos, gaps = m.end(), gaps + 1
     rest = text[pos:]
     if _GAP_LIKE.search(rest):
@@ -207,7 +207,8 @@ class Generation:
 def _check(length: int, steps: int, temperature: float, top_k: int, top_p: float, num_samples: int,
            schedule: str, strategy: str, precision: str) -> None:
     "Raise a one-line TinyDiffusionError for the first option out of range."
-    _choose("schedule", schedule, SCHEDULES); _choose("strategy", strategy, STRATEGIES)
+    _choose("schedule", schedule, REVEAL_SCHEDULES)
+    _choose("strategy", strategy, STRATEGIES)
     _choose("precision", precision, ("fp32", "bf16"))
     if length < 1: raise TinyDiffusionError(f"length must be at least 1 token, not {length}; pass --length 1 or more")
     if steps < 1: raise TinyDiffusionError(f"steps must be at least 1, not {steps}; pass --steps 1 or more")
@@ -264,7 +265,7 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
     if model.causal:
         return _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed, num_samples,
                             return_trace, on_step, stop_at_eos, precision)
-    dev, t0, was_training = _device(model), time.perf_counter(), model.training
+    dev, t0 = _device(model), time.perf_counter()
     gen = torch.Generator(dev).manual_seed(seed) if seed is not None else None
     eos_ok = stop_at_eos and infill is None           # no [EOS] inside a gap: the text after it must stay
     opts = dict(schedule=schedule, strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -273,30 +274,27 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
     reveal, conf = [0] * len(head), [1.0] * len(head)               # first sample's trace, [BOS] included
     blocks = [(0, 0, steps)] if infill is not None else plan_blocks(len(head), length, model.cfg.max_seq_len, steps)
     total, done, nfe, has_eos = sum(b[2] for b in blocks), 0, 0, torch.zeros(num_samples, dtype=torch.bool, device=dev)
-    model.eval()
-    try:
-        with _autocast(precision, dev):
-            for keep, new, bsteps in blocks:
-                x = seq if infill is not None else torch.cat([seq[:, seq.shape[1] - keep:],
-                    torch.full((num_samples, new), MASK_ID, device=dev)], 1)             # [B,keep+new]
-                start = x.shape[1] - new if infill is None else 0                        # first position of this block in x
-                base = seq.shape[1] if infill is None else 0                             # ... and in seq
-                def live(s, xb, rs, cf, start=start, base=base, offset=done):
-                    toks = seq[0, :base].tolist() + xb[0, start:].tolist()
-                    rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
-                    on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
-                                               total, fixed[1:] + [False] * (len(toks) - len(fixed))))
-                out, rs, cf, n = denoise(model, x, bsteps, on_step=live if on_step else None, **opts)
-                if infill is not None:
-                    seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
-                else:
-                    seq = torch.cat([seq, out[:, start:]], 1)
-                    reveal += [done + r for r in rs[0, start:].tolist()]; conf += cf[0, start:].tolist()
-                done, nfe = done + bsteps, nfe + n
-                if eos_ok: has_eos |= (out[:, start:] == EOS_ID).any(1)
-                if eos_ok and bool(has_eos.all()): break
-    finally:
-        model.train(was_training)
+    with evaluating(model), _autocast(precision, dev):
+        for keep, new, bsteps in blocks:
+            x = seq if infill is not None else torch.cat([seq[:, seq.shape[1] - keep:],
+                torch.full((num_samples, new), MASK_ID, device=dev)], 1)             # [B,keep+new]
+            start = x.shape[1] - new if infill is None else 0                        # first position of this block in x
+            base = seq.shape[1] if infill is None else 0                             # ... and in seq
+            def live(s, xb, rs, cf, start=start, base=base, offset=done):
+                toks = seq[0, :base].tolist() + xb[0, start:].tolist()
+                rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
+                on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
+                                           total, fixed[1:] + [False] * (len(toks) - len(fixed))))
+            out, rs, cf, n = denoise(model, x, bsteps, on_step=live if on_step else None, **opts)
+            if infill is not None:
+                seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
+            else:
+                seq = torch.cat([seq, out[:, start:]], 1)
+                reveal += [done + r for r in rs[0, start:].tolist()]
+                conf += cf[0, start:].tolist()
+            done, nfe = done + bsteps, nfe + n
+            if eos_ok: has_eos |= (out[:, start:] == EOS_ID).any(1)
+            if eos_ok and bool(has_eos.all()): break
     fixed = fixed + [False] * (seq.shape[1] - len(fixed))
     rows = []
     for row in seq.tolist():
@@ -323,9 +321,8 @@ def _ar_confidence(model: Transformer, ids: list[int], start: int) -> list[float
 def _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed, num_samples, return_trace,
                  on_step, stop_at_eos, precision) -> Generation:
     "The autoregressive baseline (KV cache) behind the same interface; its trace reveals one token per step."
-    dev, t0, was_training, rows = _device(model), time.perf_counter(), model.training, []
-    model.eval()
-    try:
+    dev, t0, rows = _device(model), time.perf_counter(), []
+    with evaluating(model):
         with _autocast(precision, dev):
             for i in range(num_samples):
                 new = ar_generate(model, head, length, temperature=temperature, top_k=top_k, top_p=top_p,
@@ -340,8 +337,6 @@ def _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed
             trace = _trace(tokenizer, rows[0], [0] * given + list(range(1, n + 1)), conf, n,
                            [True] * given + [False] * n)
             if on_step is not None: on_step(n, trace)
-    finally:
-        model.train(was_training)
     return Generation([tokenizer.decode(r) for r in rows], rows, trace if return_trace else None, seconds,
                       length, length)
 
@@ -358,10 +353,16 @@ def interactive(model: Transformer, tokenizer: BookTokenizer, read: Callable[[st
     answered = 0
     while True:
         try: line = read(ask)
-        except (EOFError, KeyboardInterrupt): write(""); return answered
+        except (EOFError, KeyboardInterrupt):
+            write("")
+            return answered
         where = dict(infill=line) if _GAP_LIKE.search(line) else dict(prompt=line or None)
         try: g = generate(model, tokenizer, **where, **options)
-        except TinyDiffusionError as e: write(f"error: {e}"); continue
-        except KeyboardInterrupt: write(""); return answered
+        except TinyDiffusionError as e:
+            write(f"error: {e}")
+            continue
+        except KeyboardInterrupt:
+            write("")
+            return answered
         for t in g.texts: write(t)
         answered += 1

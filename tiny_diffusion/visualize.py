@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_visualize.ipynb #6e1e87af
 from __future__ import annotations
-import html, json, os, subprocess, sys, tempfile, threading, time
+import html, json, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -19,14 +19,14 @@ from rich.text import Text
 from .config import TinyDiffusionError, SamplingConfig, atomic_path
 from .tokenizer import BookTokenizer
 from .model import Transformer
-from .trainer import load_checkpoint
-from .sampling import Trace, generate, reveal_counts, SCHEDULES, STRATEGIES
+from .checkpoint import load_checkpoint
+from .sampling import Trace, generate, reveal_counts, REVEAL_SCHEDULES, STRATEGIES
 
 # %% auto #0
 __all__ = ['MASK_TEXT', 'KINDS', 'GIF_COLORS', 'MAX_LENGTH', 'frame_cells', 'masked_left', 'render_html', 'filmstrip_steps',
            'filmstrip_html', 'masked_chart_svg', 'DenoisingViewer', 'generate_widget', 'render_terminal',
-           'TerminalAnimation', 'animate_terminal', 'gif_frame', 'save_gif', 'plot_schedules', 'plot_confidence',
-           'parse_request', 'make_server', 'serve', 'find_chromium', 'headless_chromium']
+           'TerminalAnimation', 'animate_terminal', 'gif_frame', 'check_gif_path', 'save_gif', 'plot_schedules',
+           'plot_confidence', 'parse_request', 'make_server', 'serve']
 
 # %% ../nbs/10_visualize.ipynb #317a1b4e
 MASK_TEXT = "░░"  # how a still-masked token is drawn in text (terminal, GIF, plain lines)
@@ -45,7 +45,8 @@ def masked_left(trace: Trace) -> list[int]:
     for r in trace.reveal_step: revealed_at[min(r, trace.n_frames)] += 1   # steps + 1: not yet revealed (live)
     left, out = len(trace.reveal_step), []
     for s in range(trace.n_frames):
-        left -= revealed_at[s]; out.append(left)
+        left -= revealed_at[s]
+        out.append(left)
     return out
 
 # %% ../nbs/10_visualize.ipynb #84244055
@@ -144,7 +145,7 @@ def generate_widget(model: Transformer, tokenizer: BookTokenizer, prompt: str = 
                            layout=W.Layout(width="95%")),
              length=W.BoundedIntText(length, min=1, max=4096, description="length", **wide),
              steps=W.BoundedIntText(steps, min=1, max=4096, description="steps", **wide),
-             schedule=W.Dropdown(options=SCHEDULES, value=schedule, description="schedule", **wide),
+             schedule=W.Dropdown(options=REVEAL_SCHEDULES, value=schedule, description="schedule", **wide),
              strategy=W.Dropdown(options=STRATEGIES, value=strategy, description="strategy", **wide),
              temperature=W.BoundedFloatText(temperature, min=0.0, max=5.0, step=0.1, description="temperature", **wide),
              seed=W.IntText(seed, description="seed", **wide))
@@ -237,7 +238,8 @@ def _layout(cells: list[tuple[str, str, float]], cols: int) -> list[tuple[int, i
                 continue
             if col >= cols: row, col = row + 1, 0
             if col == 0 and ch == " " and kind != "masked": continue   # no leading blank after a wrap
-            out.append((row, col, ch, kind, conf)); col += 1
+            out.append((row, col, ch, kind, conf))
+            col += 1
     return out
 
 def gif_frame(trace: Trace, step: int, cols: int = 64, font_size: int = 16, rows: Optional[int] = None) -> Image.Image:
@@ -257,7 +259,9 @@ def gif_frame(trace: Trace, step: int, cols: int = 64, font_size: int = 16, rows
                                 fill=_INDEX["header"])
     for row, col, ch, kind, conf in grid:
         x, y = pad + col * cw, pad + (row + 2) * lh
-        if kind == "masked": d.rectangle([x, y + 2, x + cw - 2, y + lh - 4], fill=_INDEX["masked"]); continue
+        if kind == "masked":
+            d.rectangle([x, y + 2, x + cw - 2, y + lh - 4], fill=_INDEX["masked"])
+            continue
         if kind == "new":
             d.rectangle([x, y, x + cw - 1, y + lh - 2], fill=_INDEX["new"])
             d.text((x, y), ch, font=font, fill=_INDEX["background"])
@@ -266,12 +270,20 @@ def gif_frame(trace: Trace, step: int, cols: int = 64, font_size: int = 16, rows
         d.text((x, y), ch, font=font, fill=_INDEX[color])
     return img
 
+def check_gif_path(path: Union[str, Path]) -> Path:
+    "`path` as a Path when a GIF can be written there, else a one-line TinyDiffusionError (checked before any sampling)."
+    p = Path(path)
+    if p.is_dir(): raise TinyDiffusionError(f"{str(p)!r} is a folder; give a file name, e.g. {str(p / 'denoising.gif')!r}")
+    if not p.parent.is_dir():
+        raise TinyDiffusionError(f"folder {str(p.parent)!r} does not exist; create it or choose another --gif path")
+    if not os.access(p.parent, os.W_OK):
+        raise TinyDiffusionError(f"folder {str(p.parent)!r} is not writable; choose another --gif path")
+    return p
+
 def save_gif(trace: Trace, path: Union[str, Path], cols: int = 64, font_size: int = 16, ms_per_step: int = 150,
              ms_last: int = 2000) -> Path:
     "Write the denoising film of `trace` as an animated GIF (steps + 1 frames), atomically; returns the path."
-    p = Path(path)
-    if not p.parent.exists():
-        raise TinyDiffusionError(f"folder {str(p.parent)!r} does not exist; create it or choose another --gif path")
+    p = check_gif_path(path)
     rows = max((g[-1][0] + 1 for g in (_layout(frame_cells(trace, s), cols) for s in range(trace.n_frames)) if g),
                default=1)
     frames = [gif_frame(trace, s, cols, font_size, rows) for s in range(trace.n_frames)]
@@ -281,7 +293,7 @@ def save_gif(trace: Trace, path: Union[str, Path], cols: int = 64, font_size: in
     return p
 
 # %% ../nbs/10_visualize.ipynb #8290e7a9
-def plot_schedules(n: int = 128, steps: int = 32, schedules=SCHEDULES, ax=None):
+def plot_schedules(n: int = 128, steps: int = 32, schedules=REVEAL_SCHEDULES, ax=None):
     "Line plot of tokens revealed at each step for each schedule (`sampling.reveal_counts`); returns the figure."
     import matplotlib.pyplot as plt
     if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.2))
@@ -319,7 +331,8 @@ def parse_request(query: str, defaults: Optional[SamplingConfig] = None) -> dict
         value = values[-1]
         if key == "prompt":
             if len(value) > 4000: raise TinyDiffusionError("the prompt is longer than 4000 characters; shorten it")
-            opts[key] = value or None; continue
+            opts[key] = value or None
+            continue
         if value == "" and key == "seed": continue
         try: opts[key] = _FIELDS[key](value)
         except ValueError:
@@ -390,7 +403,7 @@ class _Handler(BaseHTTPRequestHandler):
                 stream.send("failure", dict(error=str(e)))
 
 def _page(defaults: SamplingConfig) -> str:
-    opts = dict(schedules=SCHEDULES, strategies=STRATEGIES,
+    opts = dict(schedules=REVEAL_SCHEDULES, strategies=STRATEGIES,
                 defaults=dict(length=min(defaults.length, MAX_LENGTH), steps=defaults.steps,
                               schedule=defaults.schedule, strategy=defaults.strategy, temperature=defaults.temperature))
     page = (resources.files("tiny_diffusion") / "assets" / "serve.html").read_text(encoding="utf-8")
@@ -419,24 +432,3 @@ def serve(checkpoint: Union[str, Path], host: str = "127.0.0.1", port: int = 876
     try: srv.serve_forever()
     except KeyboardInterrupt: pass
     finally: srv.server_close()
-
-# %% ../nbs/10_visualize.ipynb #9e44fb17
-def find_chromium() -> Optional[str]:
-    "Path of a Chromium executable ($CHROMIUM, chromium, chromium-browser, google-chrome), or None."
-    import shutil
-    names = [os.environ.get("CHROMIUM", ""), "chromium", "chromium-browser", "google-chrome"]
-    return next((p for p in map(shutil.which, filter(None, names)) if p), None)
-
-def headless_chromium(url: str, screenshot: Optional[Union[str, Path]] = None, wait_ms: int = 10000,
-                      size: tuple[int, int] = (1000, 700), timeout: float = 120) -> str:
-    "Load `url` in headless Chromium and return the DOM after its scripts ran (optionally saving a PNG screenshot)."
-    exe = find_chromium()
-    if exe is None: raise TinyDiffusionError("Chromium not found; install it (apt-get install -y chromium) or set $CHROMIUM")
-    with tempfile.TemporaryDirectory() as profile:
-        args = [exe, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                f"--user-data-dir={profile}", f"--virtual-time-budget={wait_ms}", f"--window-size={size[0]},{size[1]}"]
-        if screenshot is not None:
-            subprocess.run(args + [f"--screenshot={Path(screenshot).resolve()}", url], capture_output=True, timeout=timeout)
-        out = subprocess.run(args + ["--dump-dom", url], capture_output=True, text=True, timeout=timeout)
-    return out.stdout
