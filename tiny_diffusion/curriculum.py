@@ -4,33 +4,57 @@
 
 # %% ../nbs/04_curriculum.ipynb #3a16a464
 from __future__ import annotations
-import dataclasses, hashlib, json, os, re, tempfile, time, warnings
+import dataclasses, hashlib, json, re, sys, time, warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional, Union
 import numpy as np
 import pandas as pd
-from .config import ConfigError, ProjectConfig, StageConfig, TinyDiffusionError
-from .text import Book, Chapter, load_book, resolve_book, split_sentences
+from .config import ConfigError, ProjectConfig, StageConfig, TinyDiffusionError, atomic_path
+from .text import (Book, Chapter, check_sentences, is_corpus, load_book, punkt_for, punkt_sample, read_text,
+                                 resolve_book, source_digest, split_sentences, words)
 from .tokenizer import BookTokenizer, train_tokenizer
-from .difficulty import score_sentences, word_importance, words
+from .difficulty import score_sentences, word_importance
 
 # %% auto #0
-__all__ = ['MIN_STAGE_SHARE', 'RELAX_STEP', 'MARKERS', 'FORMAT', 'split_heldout', 'stage_sentences', 'is_marked', 'stage_pairs',
-           'pack_windows', 'Prepared', 'cache_key', 'prepare', 'summary_table']
+__all__ = ['MIN_HELDOUT_DOCUMENTS', 'MIN_STAGE_SHARE', 'RELAX_STEP', 'MARKERS', 'FORMAT', 'PREPARED_FILES', 'FORMATS',
+           'heldout_documents', 'split_heldout', 'stage_sentences', 'is_marked', 'stage_pairs', 'pack_windows',
+           'prepared_dir', 'Prepared', 'cache_key', 'stage_plan', 'prepare', 'summary_table']
 
 # %% ../nbs/04_curriculum.ipynb #9c139287
-def split_heldout(book: Book, fraction: float) -> tuple[list[Chapter], list[Chapter]]:
-    "Training chapters and held-out chapters (the last `fraction` of them, at least one when fraction > 0)."
-    if not 0 <= fraction < 1:
-        raise ConfigError(f"curriculum.heldout_fraction must be in [0, 1), not {fraction}; e.g. curriculum.heldout_fraction=0.1")
-    chs = book.chapters
-    if fraction == 0: return list(chs), []
+MIN_HELDOUT_DOCUMENTS = 10
+
+def heldout_documents(n: int, fraction: float) -> list[int]:
+    "Indices of the round(fraction·n) documents (at least one, never all) held out of `n`, spread evenly."
+    k = min(n - 1, max(1, round(fraction * n)))
+    return [(2 * j + 1) * n // (2 * k) for j in range(k)]
+
+def _split_chapters(chs: list[Chapter], fraction: float) -> tuple[list[Chapter], list[Chapter]]:
+    "The last `fraction` of chapters held out (at least one); a single chapter holds out its last paragraphs."
     if len(chs) == 1:
-        ps = chs[0].paragraphs; k = max(1, round(fraction * len(ps)))
-        return [Chapter(chs[0].title, ps[:-k])], [Chapter(chs[0].title + " (end)", ps[-k:])]
+        c = chs[0]
+        k = max(1, round(fraction * len(c.paragraphs)))
+        train = [Chapter(c.title, c.paragraphs[:-k], c.document)] if len(c.paragraphs) > k else []
+        return train, [Chapter(c.title + " (end)", c.paragraphs[-k:], c.document)]
     k = min(len(chs) - 1, max(1, round(fraction * len(chs))))
     return list(chs[:-k]), list(chs[-k:])
+
+def split_heldout(book: Book, fraction: float) -> tuple[list[Chapter], list[Chapter]]:
+    "Training and held-out chapters: whole documents of a large corpus, else the last `fraction` of each document's."
+    if not 0 <= fraction < 1:
+        raise ConfigError(f"curriculum.heldout_fraction must be in [0, 1), not {fraction}; e.g. curriculum.heldout_fraction=0.1")
+    if fraction == 0: return list(book.chapters), []
+    if book.n_documents >= MIN_HELDOUT_DOCUMENTS:
+        held = set(heldout_documents(book.n_documents, fraction))
+        return [c for c in book.chapters if c.document not in held], [c for c in book.chapters if c.document in held]
+    by_doc: dict[int, list[Chapter]] = {}
+    for c in book.chapters: by_doc.setdefault(c.document, []).append(c)
+    train, held = [], []
+    for chs in by_doc.values():
+        a, b = _split_chapters(chs, fraction)
+        train += a
+        held += b
+    return train, held
 
 # %% ../nbs/04_curriculum.ipynb #6b93235c
 MIN_STAGE_SHARE = 0.10  # stage I keeps at least this share of the sentences of the right length
@@ -65,7 +89,8 @@ def stage_pairs(scores: pd.DataFrame, stage: StageConfig) -> pd.DataFrame:
     for want in (True, False):
         for a, b in cand:
             if marked[(a, b)] == want and a not in used and b not in used:
-                used |= {a, b}; rows.append((a, b, want))
+                used |= {a, b}
+                rows.append((a, b, want))
     rows.sort()
     return pd.DataFrame({"text": [f"{scores.text.iat[a]} [SEP] {scores.text.iat[b]}" for a, b, _ in rows],
                          "difficulty": [max(scores.difficulty.iat[a], scores.difficulty.iat[b]) for a, b, _ in rows],
@@ -77,10 +102,14 @@ def _pieces(par: str, budget: int, tok: BookTokenizer) -> list[str]:
     if len(tok.encode(par)) <= budget: return [par]
     out = []
     for s in split_sentences([par], trained_on=par)[0] if len(par) < 20_000 else [par]:
-        if len(tok.encode(s)) <= budget: out.append(s); continue
+        if len(tok.encode(s)) <= budget:
+            out.append(s)
+            continue
         cur = []
         for w in s.split(" "):
-            if cur and len(tok.encode(" ".join(cur + [w]))) > budget: out.append(" ".join(cur)); cur = []
+            if cur and len(tok.encode(" ".join(cur + [w]))) > budget:
+                out.append(" ".join(cur))
+                cur = []
             cur.append(w)
         if cur: out.append(" ".join(cur))
     return out
@@ -93,17 +122,26 @@ def pack_windows(chapters: list[Chapter], tok: BookTokenizer, max_tokens: int) -
         for par in ch.paragraphs:
             for piece in _pieces(par, max_tokens, tok):
                 k = len(tok.encode(piece)) + (2 if cur else 0)
-                if cur and n + k > max_tokens: out.append("\n\n".join(cur)); cur, n = [], 0; k -= 2
-                cur.append(piece); n += k
+                if cur and n + k > max_tokens:  # close the window; the piece opens the next one, without "\n\n"
+                    out.append("\n\n".join(cur))
+                    cur, n, k = [], 0, k - 2
+                cur.append(piece)
+                n += k
         if cur: out.append("\n\n".join(cur))
     return out
 
 # %% ../nbs/04_curriculum.ipynb #c6f2786d
-FORMAT = "tiny_diffusion.prepared/1"
+FORMAT = "tiny_diffusion.prepared/2"
+PREPARED_FILES = ("segments.parquet", "curriculum_splits.json", "compressed_tokenizer.json", "statistics.json")
+
+def prepared_dir(folder: Union[str, Path]) -> Path:
+    "Where a folder's prepared data lives: the folder itself if it holds statistics.json, else its data/ (a run folder)."
+    f = Path(folder)
+    return f if (f / "statistics.json").is_file() else f / "data"
 
 @dataclass
 class Prepared:
-    "A prepared book: tokenizer, the texts of each stage, held-out paragraphs, statistics, word importance."
+    "A prepared book or corpus: tokenizer, each stage's texts, held-out paragraphs, statistics, importance, documents."
     tokenizer: BookTokenizer
     stages: list[list[str]]
     heldout: list[str]
@@ -111,33 +149,39 @@ class Prepared:
     data_dir: Path
     importance: dict[str, float] = field(default_factory=dict)
     stage_configs: list[StageConfig] = field(default_factory=list)
+    stage_documents: list[list[int]] = field(default_factory=list)  # the document of each stage text
+    heldout_documents: list[int] = field(default_factory=list)      # the document of each held-out paragraph
 
     @classmethod
-    def load(cls, output_dir: Union[str, Path]) -> Prepared:
-        "Read what `prepare` wrote under `output_dir`/data."
-        d = Path(output_dir) / "data"
-        need = ["statistics.json", "curriculum_splits.json", "segments.parquet", "compressed_tokenizer.json"]
-        if not all((d / n).is_file() for n in need):
-            raise TinyDiffusionError(f"no prepared data in {str(d)!r}; run tiny-diffusion prepare --book BOOK --output {output_dir}")
+    def load(cls, folder: Union[str, Path]) -> Prepared:
+        "Read what `prepare` wrote, from `folder` itself or from a run folder's data/ (`prepared_dir`)."
+        import pyarrow.parquet as pq
+        d = prepared_dir(folder)
+        if not all((d / n).is_file() for n in PREPARED_FILES):
+            raise TinyDiffusionError(f"no prepared data in {str(folder)!r} (nor in its data/ folder); "
+                                     f"run tiny-diffusion prepare --book BOOK --output {folder}")
         try:
-            stats = json.loads((d / "statistics.json").read_text()); splits = json.loads((d / "curriculum_splits.json").read_text())
+            stats = json.loads((d / "statistics.json").read_text())
+            splits = json.loads((d / "curriculum_splits.json").read_text())
         except json.JSONDecodeError:
             raise TinyDiffusionError(f"{str(d)!r} holds a corrupt statistics/splits file; run tiny-diffusion prepare again") from None
-        seg = pd.read_parquet(d / "segments.parquet", columns=["stage", "text"])
-        stages = [seg.text[seg.stage == k].tolist() for k in range(len(splits["stages"]))]
+        has_docs = "document" in pq.read_schema(d / "segments.parquet").names  # folders of format 1 have none
+        seg = pd.read_parquet(d / "segments.parquet", columns=["stage", "text"] + ["document"] * has_docs)
+        if not has_docs: seg["document"] = 0
+        ks = range(len(splits["stages"]))
         cfgs = [StageConfig(s["name"], s["format"], s["epochs"], tuple(s["mask_range"]), s["min_words"], s["max_words"],
                             s["max_difficulty"]) for s in splits["stages"]]
-        return cls(BookTokenizer.load(d / "compressed_tokenizer.json"), stages, seg.text[seg.stage == -1].tolist(),
-                   stats, d, splits.get("importance", {}), cfgs)
+        held = seg.stage == -1
+        return cls(BookTokenizer.load(d / "compressed_tokenizer.json"), [seg.text[seg.stage == k].tolist() for k in ks],
+                   seg.text[held].tolist(), stats, d, splits.get("importance", {}), cfgs,
+                   [seg.document[seg.stage == k].tolist() for k in ks], seg.document[held].tolist())
 
-def cache_key(book_bytes: bytes, cfg: ProjectConfig) -> str:
-    "Hash of the book's bytes and every setting that changes the prepared data."
+def cache_key(source: str, cfg: ProjectConfig, text_field: str = "text") -> str:
+    "Hash of the source's digest (`text.source_digest`) and every setting that changes the prepared data."
     c = cfg.to_dict()
     payload = json.dumps(dict(format=FORMAT, data=c["data"], curriculum=c["curriculum"], seed=c["seed"],
-                              ctx=c["model"]["max_seq_len"]), sort_keys=True)
-    return hashlib.sha256(hashlib.sha256(book_bytes).digest() + payload.encode()).hexdigest()[:32]
-
-from .config import atomic_path, atomic_write
+                              ctx=c["model"]["max_seq_len"], text_field=text_field), sort_keys=True)
+    return hashlib.sha256(source.encode() + payload.encode()).hexdigest()[:32]
 
 def _atomic(path: Path, write) -> None:
     with atomic_path(path) as tmp: write(tmp)
@@ -146,101 +190,148 @@ def _write_json(path: Path, obj) -> None:
     _atomic(path, lambda t: Path(t).write_text(json.dumps(obj, indent=1, ensure_ascii=False), encoding="utf-8"))
 
 # %% ../nbs/04_curriculum.ipynb #3311812c
-def _stages_of(cfg: ProjectConfig) -> list[StageConfig]:
-    if not cfg.curriculum.enabled:  # one stage, the same total epochs, masking anywhere in (0, 1]
-        return [StageConfig("all", "paragraphs", sum(s.epochs for s in cfg.curriculum.stages) or 1, (0.0, 1.0))]
-    for s in cfg.curriculum.stages:
+FORMATS = ("sentences", "pairs", "paragraphs")
+
+def stage_plan(cfg: ProjectConfig) -> list[StageConfig]:
+    "The stages prepared and trained: the curriculum's (checked), or one plain stage 'all' when it is disabled."
+    stages = cfg.curriculum.stages
+    if not cfg.curriculum.enabled:  # one stage over paragraphs, masking anywhere in (0, 1], the same total epochs
+        return [StageConfig("all", "paragraphs", sum(s.epochs for s in stages), (0.0, 1.0))]
+    if not stages: raise ConfigError("curriculum.stages is empty; use the default three stages or set curriculum.enabled=false")
+    for s in stages:
+        if s.format not in FORMATS:
+            raise ConfigError(f"stage {s.name!r}: format {s.format!r} is not one of {', '.join(FORMATS)}")
         lo, hi = s.mask_range
         if not 0 <= lo <= hi <= 1:
             raise ConfigError(f"stage {s.name!r}: mask_range {s.mask_range} must satisfy 0 ≤ lo ≤ hi ≤ 1; e.g. (0.4, 0.6)")
-    if not cfg.curriculum.stages: raise ConfigError("curriculum.stages is empty; use the default three stages or set curriculum.enabled=false")
-    return list(cfg.curriculum.stages)
+    return list(stages)
 
-def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectConfig, progress: bool = False) -> Prepared:
-    "Book → held-out split, tokenizer, scored sentences and curriculum stages under `output_dir`/data (cached)."
-    t_all = time.perf_counter(); timings = {}
-    path = resolve_book(book)
-    from tiny_diffusion.text import read_text
-    read_text(path)  # the one-line errors for a missing / binary / non-UTF-8 file
-    raw = path.read_bytes()
-    key, d = cache_key(raw, cfg), Path(output_dir) / "data"
-    if d.exists() and not d.is_dir(): raise TinyDiffusionError(f"{str(d)!r} is a file; pass an output folder")
+# %% ../nbs/04_curriculum.ipynb #919a0603
+def _say(quiet: bool, msg: str) -> None:
+    "One progress line on stderr (unless `quiet`): stdout stays free for results."
+    if not quiet: print(f"prepare: {msg}", file=sys.stderr, flush=True)
+
+def _cached(d: Path, key: str) -> Optional[Prepared]:
+    "The Prepared data in `d` when its statistics carry cache key `key`, else None."
     try:
-        old = json.loads((d / "statistics.json").read_text())
-        if old.get("cache_key") == key:
-            p = Prepared.load(output_dir); p.statistics["cached"] = True; return p
-    except (OSError, json.JSONDecodeError, TinyDiffusionError): pass
-    stages_cfg = _stages_of(cfg)
-    def step(name, t):
+        if json.loads((d / "statistics.json").read_text()).get("cache_key") != key: return None
+        p = Prepared.load(d)
+    except (OSError, json.JSONDecodeError, TinyDiffusionError): return None
+    p.statistics["cached"] = True
+    return p
+
+def _chapter_name(book: Book, c: Chapter) -> str:
+    return f"{book.documents[c.document]} / {c.title}" if book.documents else c.title
+
+def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectConfig, progress: bool = False,
+            quiet: bool = False, text_field: Optional[str] = None) -> Prepared:
+    "Book or corpus → held-out split, tokenizer, scored sentences and stages, written in `output_dir` (cached)."
+    t_all, timings = time.perf_counter(), {}
+    path = resolve_book(book)
+    text_field = text_field or getattr(cfg.data, "text_field", "text")
+    if not path.exists(): read_text(path)  # the one-line "not found" error
+    if not is_corpus(path): read_text(path)  # the one-line errors for an empty / binary / non-UTF-8 file
+    d = Path(output_dir)
+    if d.exists() and not d.is_dir(): raise TinyDiffusionError(f"{str(d)!r} is a file; pass an output folder")
+    digest = source_digest(path)
+    key = cache_key(digest, cfg, text_field)
+    if (hit := _cached(d, key)) is not None:
+        _say(quiet, f"cached in {d}")
+        return hit
+    stages_cfg = stage_plan(cfg)
+
+    def step(name: str, t: float, what: str) -> float:
         timings[name] = round(time.perf_counter() - t, 3)
-        if progress: print(f"prepare: {name} {timings[name]:.1f}s", flush=True)
+        _say(quiet, f"{name} {timings[name]:.1f} s: {what}")
         return time.perf_counter()
+
     t = time.perf_counter()
-    bk = load_book(path, max_chars=cfg.data.max_chars, min_sentences=cfg.data.min_sentences)
+    _say(quiet, f"reading {path}")
+    bk = load_book(path, max_chars=cfg.data.max_chars, text_field=text_field)
     train_chs, held_chs = split_heldout(bk, cfg.curriculum.heldout_fraction)
-    t = step("load", t)
-    tok = train_tokenizer([c.text for c in train_chs], cfg.data.vocab_size)
-    t = step("tokenizer", t)
     paras = [p for c in train_chs for p in c.paragraphs]
-    per_par = split_sentences(paras, trained_on="\n\n".join(paras))
+    held = [p for c in held_chs for p in c.paragraphs]
+    docs = f"{bk.n_documents} documents, " if bk.documents else ""
+    t = step("load", t, f"{bk.title}: {docs}{len(bk.chapters)} chapters ({len(held_chs)} held out), "
+                        f"{sum(len(p) for p in paras) + sum(len(p) for p in held):,} characters")
+    punkt = punkt_for(punkt_sample(paras))
+    per_par = split_sentences(paras, punkt=punkt)
     sents = [s for ss in per_par for s in ss]
     par_of = [i for i, ss in enumerate(per_par) for _ in ss]
-    t = step("sentences", t)
-    fallbacks = []
+    check_sentences(len(sents) + sum(map(len, split_sentences(held, punkt=punkt))), cfg.data.min_sentences, bk.source)
+    t = step("sentences", t, f"{len(sents):,} training sentences")
+    tok = train_tokenizer((c.text for c in train_chs), cfg.data.vocab_size)
+    t = step("tokenizer", t, f"{tok.vocab_size:,} tokens")
+    _say(quiet, f"scoring {len(sents):,} sentences (syntax, word rarity, embeddings; the longest phase)")
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        scores = score_sentences(sents, cfg.data, seed=cfg.seed)
-    fallbacks += scores.attrs["fallbacks"] + [str(w.message) for w in caught if "spaCy" in str(w.message)]
+        scores = score_sentences(sents, cfg.data, seed=cfg.seed, progress=progress)
+    fallbacks = scores.attrs["fallbacks"] + [str(w.message) for w in caught if "spaCy" in str(w.message)]
+    par_doc = np.array([c.document for c in train_chs for _ in c.paragraphs], dtype=np.int64)
     scores["paragraph"] = par_of
+    scores["document"] = par_doc[par_of]
     timings.update({f"score_{k}": round(v, 3) for k, v in scores.attrs["timings"].items()})
-    t = step("scoring", t)
+    t = step("scoring", t, f"embedding {scores.attrs['embedding']}" + "".join(f"; fallback: {f}" for f in fallbacks))
     budget = max(8, cfg.model.max_seq_len - 2)
     frames, info = [], []
     for k, s in enumerate(stages_cfg):
         extra = {}
         if s.format == "sentences":
-            seg, q = stage_sentences(scores, s); seg = seg.assign(marked=False)
+            seg, q = stage_sentences(scores, s)
+            seg = seg.assign(marked=False)
             extra = {"threshold": q, "relaxed": q > s.max_difficulty + 1e-9}
         elif s.format == "pairs":
             seg = stage_pairs(scores, s)
+            seg["document"] = par_doc[seg.paragraph.to_numpy(dtype=np.int64)]
             extra = {"marked_share": round(float(seg.marked.mean()) if len(seg) else 0.0, 4)}
-        else:
-            seg = pd.DataFrame({"text": pack_windows(train_chs, tok, budget), "difficulty": np.nan, "marked": False})
-        seg = seg[["text", "difficulty", "marked"]].assign(stage=k)
+        else:  # windows per chapter: never across a chapter, so never across a document
+            wins = [(w, c.document) for c in train_chs for w in pack_windows([c], tok, budget)]
+            seg = pd.DataFrame({"text": [w for w, _ in wins], "difficulty": np.nan, "marked": False,
+                                "document": [doc for _, doc in wins]})
+        seg = seg[["text", "difficulty", "marked", "document"]].assign(stage=k)
         frames.append(seg)
         info.append({**dataclasses.asdict(s), "mask_range": list(s.mask_range), "n_segments": len(seg), **extra})
-    held = [p for c in held_chs for p in c.paragraphs]
-    frames.append(pd.DataFrame({"text": held, "difficulty": np.nan, "marked": False, "stage": -1}))
+    frames.append(pd.DataFrame({"text": held, "difficulty": np.nan, "marked": False,
+                                "document": [c.document for c in held_chs for _ in c.paragraphs], "stage": -1}))
     segs = pd.concat(frames, ignore_index=True)
-    lens = [len(x) for x in tok.encode_batch(segs.text.tolist())] if len(segs) else []
-    segs["n_tokens"] = lens; segs["n_words"] = [len(words(x)) for x in segs.text]
+    segs["document"] = segs.document.astype(np.int64)
+    segs["n_tokens"] = tok.lengths(segs.text)
+    segs["n_words"] = [len(words(x)) for x in segs.text]
     for i, s in enumerate(info): s["n_tokens"] = int(segs.n_tokens[segs.stage == i].sum())
-    t = step("stages", t)
+    t = step("stages", t, " / ".join(f"{s['n_segments']:,}" for s in info) + " segments")
     importance = word_importance(sents)
     train_words = {w for s in sents for w in words(s)}
     held_words = {w for p in held for w in words(p)}
     n_w = max(1, sum(len(words(s)) for s in sents))
-    stats = dict(format=FORMAT, cache_key=key, cached=False, book=dict(path=str(path), title=bk.title,
-                 sha256=hashlib.sha256(raw).hexdigest(), chapters=len(bk.chapters), chars=len(bk.text)),
+    held_docs = sorted({c.document for c in held_chs})
+    stats = dict(format=FORMAT, cache_key=key, cached=False,
+                 book=dict(path=str(path), title=bk.title, sha256=digest, chapters=len(bk.chapters),
+                           chars=sum(len(p) + 2 for p in bk.paragraphs) - 2, documents=bk.n_documents,
+                           **({"text_field": text_field} if is_corpus(path) else {})),
                  counts=dict(train_chapters=len(train_chs), heldout_chapters=len(held_chs), train_paragraphs=len(paras),
                              heldout_paragraphs=len(held), train_sentences=len(sents),
-                             train_tokens=int(sum(len(x) for x in tok.encode_batch([c.text for c in train_chs]))),
+                             train_documents=len({c.document for c in train_chs}), heldout_documents=len(held_docs),
+                             train_tokens=int(sum(tok.lengths(c.text for c in train_chs))),
                              heldout_tokens=int(segs.n_tokens[segs.stage == -1].sum())),
                  stages=info, vocab_size=tok.vocab_size, embedding=scores.attrs["embedding"],
                  coverage=dict(heldout_word_types_seen=round(len(held_words & train_words) / max(1, len(held_words)), 4),
-                               tokens_per_word=round(sum(len(x) for x in tok.encode_batch(sents)) / n_w, 4)),
+                               tokens_per_word=round(sum(tok.lengths(sents)) / n_w, 4)),
                  fallbacks=fallbacks, timings=timings)
     d.mkdir(parents=True, exist_ok=True)
     (d / "statistics.json").unlink(missing_ok=True)
     _atomic(d / "segments.parquet", lambda p: segs.to_parquet(p, index=False))
     _atomic(d / "compressed_tokenizer.json", lambda p: Path(p).write_text(tok.to_str(), encoding="utf-8"))
     _write_json(d / "curriculum_splits.json", dict(format=FORMAT, cache_key=key, stages=info,
-                train_chapters=[c.title for c in train_chs], heldout_chapters=[c.title for c in held_chs],
+                train_chapters=[_chapter_name(bk, c) for c in train_chs],
+                heldout_chapters=[_chapter_name(bk, c) for c in held_chs],
+                heldout_documents=[bk.documents[k] for k in held_docs] if bk.documents else [],
                 importance=importance))
     timings["total"] = round(time.perf_counter() - t_all, 3)
     _write_json(d / "statistics.json", stats)
-    return Prepared(tok, [segs.text[segs.stage == k].tolist() for k in range(len(stages_cfg))], held, stats, d,
-                    importance, stages_cfg)
+    _say(quiet, f"wrote {d} in {timings['total']:.1f} s")
+    ks = range(len(stages_cfg))
+    return Prepared(tok, [segs.text[segs.stage == k].tolist() for k in ks], held, stats, d, importance, stages_cfg,
+                    [segs.document[segs.stage == k].tolist() for k in ks], segs.document[segs.stage == -1].tolist())
 
 # %% ../nbs/04_curriculum.ipynb #c7f580db
 def summary_table(p: Prepared) -> str:
@@ -255,7 +346,9 @@ def summary_table(p: Prepared) -> str:
     lines = ["  ".join(c.ljust(w[j]) for j, c in enumerate(r)) for r in rows]
     lines.insert(1, "  ".join("-" * x for x in w))
     took = "cached" if st.get("cached") else f"{st['timings']['total']:.1f}s"
-    lines.append(f"vocabulary {st['vocab_size']} | {st['counts']['train_sentences']} training sentences | "
+    docs = st["book"].get("documents", 1)
+    corpus = f"{docs} documents ({st['counts']['heldout_documents']} held out) | " if docs > 1 else ""
+    lines.append(f"{corpus}vocabulary {st['vocab_size']} | {st['counts']['train_sentences']} training sentences | "
                  f"embedding {st['embedding']} | {took}")
     if st["fallbacks"]: lines.append("fallbacks: " + "; ".join(st["fallbacks"]))
     return "\n".join(lines)

@@ -17,7 +17,7 @@ __all__ = ['PUNKT_MAX_CHARS', 'WORD_PATTERN', 'GUTENBERG_URL', 'CATALOGUE', 'ALI
            'SMALL_BOOK_CHARS', 'corpora_dirs', 'corpus_path', 'read_text', 'strip_gutenberg', 'paragraphs_of',
            'Chapter', 'Book', 'chapters_of', 'punkt_for', 'punkt_sample', 'split_sentences', 'words', 'load_spacy',
            'cache_dir', 'book_places', 'resolve_book', 'is_corpus', 'corpus_files', 'iter_documents', 'source_digest',
-           'require_sentences', 'load_corpus', 'load_book']
+           'check_sentences', 'require_sentences', 'load_corpus', 'load_book']
 
 # %% ../nbs/01_text.ipynb #18db1e78
 def _nearest_corpora(start: Path) -> Optional[Path]:
@@ -265,9 +265,10 @@ def _spans(tok: PunktSentenceTokenizer, par: str) -> list[tuple[int, int]]:
         else: out.append((a, b))
     return out
 
-def split_sentences(paragraphs: list[str], trained_on: Optional[str] = None) -> list[list[str]]:
-    "Sentences of each paragraph, by Punkt trained on `trained_on` (default: `punkt_sample` of the paragraphs)."
-    tok = punkt_for(trained_on if trained_on is not None else punkt_sample(paragraphs))
+def split_sentences(paragraphs: list[str], trained_on: Optional[str] = None,
+                    punkt: Optional[PunktSentenceTokenizer] = None) -> list[list[str]]:
+    "Sentences of each paragraph, by `punkt`, else Punkt trained on `trained_on` (default: `punkt_sample` of the paragraphs)."
+    tok = punkt or punkt_for(trained_on if trained_on is not None else punkt_sample(paragraphs))
     return [[p[a:b] for a, b in _spans(tok, p)] for p in paragraphs]
 
 # %% ../nbs/01_text.ipynb #944b01ff
@@ -429,12 +430,16 @@ def source_digest(path: Union[str, Path]) -> str:
 # %% ../nbs/01_text.ipynb #b7c83322
 SMALL_BOOK_CHARS = 50_000
 
+def check_sentences(n: int, needed: int, source: Union[str, Path]) -> None:
+    "A one-line error when a text's `n` sentences are fewer than `needed` (cfg.data.min_sentences)."
+    if n < needed:
+        raise TinyDiffusionError(f"{Path(source).name}: only {n} sentences found, a curriculum needs at "
+                                 f"least {needed}; use a longer book or lower cfg.data.min_sentences")
+
 def require_sentences(book: Book, needed: int) -> list[str]:
     "The book's sentences, or a one-line error when fewer than `needed` (cfg.data.min_sentences)."
     sents = book.sentences()
-    if len(sents) < needed:
-        raise TinyDiffusionError(f"{Path(book.source).name}: only {len(sents)} sentences found, a curriculum needs at "
-                                 f"least {needed}; use a longer book or lower cfg.data.min_sentences")
+    check_sentences(len(sents), needed, book.source)
     return sents
 
 def _cut(paras: list[str], max_chars: int) -> list[str]:
