@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_evaluation.ipynb #856a85a5
 from __future__ import annotations
-import difflib, json, math, os, re, tempfile, time
+import difflib, json, math, os, re, sys, tempfile, time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,20 +12,16 @@ from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
 from .config import TinyDiffusionError
-from .text import Book, corpus_path, load_book, split_sentences
+from .text import Book, corpus_path, load_book, split_sentences, words
 
 # %% auto #0
-__all__ = ['words', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr', 'function_words', 'burrows_delta',
-           'delta_rank', 'adjacent_similarity', 'ngrams', 'distinct_n', 'repetition_rate', 'Memorizer', 'text_metrics',
-           'summary_table', 'report_markdown', 'write_report', 'heldout_likelihood', 'plot_mask_levels',
-           'plot_sentence_lengths', 'recorded_book', 'evaluate']
-
-# %% ../nbs/11_evaluation.ipynb #18c6476f
-_WORD = re.compile(r"[a-z]+(?:['’][a-z]+)*")
-
-def words(text: str) -> list[str]:
-    "Lowercased words of `text` (letters with inner apostrophes; digits and punctuation dropped)."
-    return _WORD.findall(text.lower())
+__all__ = ['DELTA_MIN_WORDS', 'COHERENCE_MIN_PAIRS', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr',
+           'function_words', 'burrows_delta', 'delta_rank', 'adjacent_similarity', 'coherence', 'ngrams', 'distinct_n',
+           'repetition_rate', 'Memorizer', 'KneserNey', 'fit_ngram', 'ngram_bpc', 'baseline_verdict', 'NgramJudge',
+           'ModelJudge', 'token_entropy', 'english_word', 'word_validity', 'sample_statistics', 'heldout_slices',
+           'text_metrics', 'verdicts', 'summary_table', 'report_markdown', 'write_report', 'infill_masks',
+           'infilling_scores', 'plot_mask_levels', 'plot_sentence_lengths', 'recorded_book', 'check_references',
+           'evaluate']
 
 # %% ../nbs/11_evaluation.ipynb #5c64fe52
 def distribution_distance(a: Sequence[float], b: Sequence[float]) -> dict:
@@ -108,6 +104,30 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
+# %% ../nbs/11_evaluation.ipynb #3d588778
+def _jaccard(a: set, b: set) -> float:
+    return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
+
+def coherence(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.ndarray], duplicate: float = 0.6) -> dict:
+    "Adjacent-sentence cosine, the same sentences' random-pair cosine, and the lift of the first over the second."
+    groups = [list(g) for g in groups if len(g) >= 2]
+    if not groups: raise TinyDiffusionError("coherence needs at least two sentences in one sample; generate longer samples")
+    flat = [s for g in groups for s in g]
+    E = np.asarray(embed(flat), dtype=np.float64)                                  # [n, dim]
+    E = E / np.clip(np.linalg.norm(E, axis=1, keepdims=True), 1e-12, None)
+    n, tot = len(E), E.sum(0)
+    baseline = float((tot @ tot - n) / (n * (n - 1)))     # mean cosine over all pairs of two different sentences
+    adj, dup, start = [], [], 0
+    for g in groups:
+        b = E[start:start + len(g)]; start += len(g)
+        adj.extend((b[:-1] * b[1:]).sum(1))
+        ws = [set(words(s)) for s in g]
+        dup.extend(_jaccard(x, y) >= duplicate for x, y in zip(ws, ws[1:]))
+    adj, dup = np.array(adj), np.array(dup)
+    credited = np.where(dup, baseline, adj)               # a sentence that repeats its neighbour earns no lift
+    return dict(adjacent=float(adj.mean()), baseline=baseline, lift=float(credited.mean() - baseline),
+                duplicate_pairs=float(dup.mean()), pairs=len(adj))
+
 # %% ../nbs/11_evaluation.ipynb #0a18e137
 def ngrams(ws: Sequence[str], n: int) -> list[tuple[str, ...]]:
     "The n-grams of a word list, in order."
@@ -144,6 +164,186 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
+# %% ../nbs/11_evaluation.ipynb #fa8518d5
+class KneserNey:
+    "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
+    def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3):
+        if order < 1: raise TinyDiffusionError(f"n-gram order must be at least 1, not {order}")
+        if float(vocab_size) ** order >= 2 ** 62:
+            raise TinyDiffusionError(f"a {order}-gram key over {vocab_size} tokens overflows 64 bits; use a lower order")
+        self.V, self.order, self.bos = vocab_size, order, bos
+        seqs = [s for s in seqs if len(s)]
+        if not seqs: raise TinyDiffusionError("the n-gram model got no training tokens; pass the training text")
+        grams = np.concatenate([self.windows(s) for s in seqs])              # [N, order]: history …, token
+        uniq, counts = np.unique(self._key(grams), return_counts=True)
+        g, self.levels = self._unkey(uniq, order), {}
+        for k in range(order, 0, -1):                # order: raw counts; below: number of distinct left neighbours
+            self.levels[k] = self._level(g, counts, k)
+            if k > 1: uniq, counts = np.unique(self._key(g[:, 1:]), return_counts=True); g = self._unkey(uniq, k - 1)
+
+    def windows(self, seq: Sequence[int]) -> np.ndarray:
+        "Rows [history (order-1 tokens, [BOS]-padded), token] for every token of `seq`: [len(seq), order]."
+        s = np.concatenate([np.full(self.order - 1, self.bos, dtype=np.int64), np.asarray(seq, dtype=np.int64)])
+        return np.lib.stride_tricks.sliding_window_view(s, self.order)
+
+    def _key(self, g: np.ndarray) -> np.ndarray:    # n-gram rows [N, k] → one int64 each (base V)
+        k = np.zeros(len(g), dtype=np.int64)
+        for j in range(g.shape[1]): k = k * self.V + g[:, j]
+        return k
+
+    def _unkey(self, k: np.ndarray, width: int) -> np.ndarray:
+        out = np.zeros((len(k), width), dtype=np.int64)
+        for j in range(width - 1, -1, -1): out[:, j], k = k % self.V, k // self.V
+        return out
+
+    def _level(self, g: np.ndarray, c: np.ndarray, k: int) -> dict:
+        n1, n2 = int((c == 1).sum()), int((c == 2).sum())
+        D = min(max(n1 / (n1 + 2 * n2), 0.05), 0.95) if n1 + n2 else 0.5   # Ney's estimate D = n1/(n1 + 2 n2)
+        hist = self._key(g[:, :-1]) if k > 1 else np.zeros(len(g), dtype=np.int64)
+        hu, inv = np.unique(hist, return_inverse=True)
+        return dict(D=D, keys=self._key(g), counts=c.astype(np.float64), hist=hu,  # keys come sorted from np.unique
+                    total=np.bincount(inv, weights=c).astype(np.float64), types=np.bincount(inv).astype(np.float64))
+
+    @staticmethod
+    def _lookup(keys: np.ndarray, vals: np.ndarray, q: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        i = np.minimum(np.searchsorted(keys, q), len(keys) - 1)
+        hit = keys[i] == q
+        return np.where(hit, vals[i], 0.0), hit
+
+    def prob(self, rows: np.ndarray) -> np.ndarray:
+        "P(token | history) for rows [N, order] of (history, token)."
+        rows = np.asarray(rows, dtype=np.int64)
+        p = np.full(len(rows), 1.0 / self.V)                               # order 0: uniform over the vocabulary
+        for k in range(1, self.order + 1):
+            L, g = self.levels[k], rows[:, self.order - k:]
+            c, _ = self._lookup(L["keys"], L["counts"], self._key(g))
+            h = self._key(g[:, :-1]) if k > 1 else np.zeros(len(g), dtype=np.int64)
+            total, seen = self._lookup(L["hist"], L["total"], h)
+            types, _ = self._lookup(L["hist"], L["types"], h)
+            # P_k(w|h) = (max(c(h,w) - D, 0) + D · types(h) · P_{k-1}(w|h')) / c(h); an unseen history backs off
+            p = np.where(seen, (np.maximum(c - L["D"], 0) + L["D"] * types * p) / np.maximum(total, 1), p)
+        return p
+
+    def nats(self, seq: Sequence[int]) -> np.ndarray:
+        "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
+        return -np.log(self.prob(self.windows(seq)))
+
+# %% ../nbs/11_evaluation.ipynb #e35cb434
+def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
+    "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
+    from tiny_diffusion.tokenizer import EOS_ID
+    return [ids + [EOS_ID] if eos else ids for ids in tokenizer.encode_batch(list(texts))]
+
+def fit_ngram(tokenizer, train_texts: Sequence[str], order: int = 3) -> KneserNey:
+    "A Kneser-Ney `order`-gram model of the training texts in `tokenizer`'s ids."
+    from tiny_diffusion.tokenizer import BOS_ID
+    return KneserNey(_token_rows(tokenizer, train_texts), len(tokenizer), order, BOS_ID)
+
+def ngram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str], order: int = 3,
+              model: Optional[KneserNey] = None) -> float:
+    "Held-out bits per character of a Kneser-Ney `order`-gram of the training texts (each text [BOS] ids [EOS])."
+    texts = [t for t in heldout_texts if t]
+    if not texts: raise TinyDiffusionError("no held-out text to score; pass the held-out paragraphs")
+    kn = model or fit_ngram(tokenizer, train_texts, order)
+    return float(sum(kn.nats(r).sum() for r in _token_rows(tokenizer, texts))) / math.log(2) / sum(map(len, texts))
+
+# %% ../nbs/11_evaluation.ipynb #197788b8
+_BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
+
+def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
+    "One sentence saying how far the held-out BPC lies below (or above) each count baseline; ties within 2 SE say so."
+    head = f"held-out {'bound ' if bound else ''}{bpc:.3f}{f' ± {se:.3f}' if se else ''} BPC"
+    parts = []
+    for name, b in baselines.items():
+        if name == "order": continue
+        what = _BASELINE_WORDS.get(name, name + " ({b:.3f})").format(order=baselines.get("order", 3), b=b)
+        gap = b - bpc
+        if abs(gap) <= 2 * se: parts.append(f"is no better than {what}: within 2 standard errors")
+        elif gap > 0: parts.append(f"is {gap:.3f} BPC ({gap / b:.0%}) better than {what}")
+        else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
+    return head + " " + "; it ".join(parts) + "." if parts else head + "."
+
+# %% ../nbs/11_evaluation.ipynb #52ae8785
+class NgramJudge:
+    "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
+    def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
+        self.tokenizer, self.model = tokenizer, fit_ngram(tokenizer, train_texts, order)
+        self.name = f"Kneser-Ney {order}-gram of the training text"
+
+    def score(self, texts: Sequence[str]) -> dict:
+        "Summed nats, tokens and characters of `texts`, each scored from [BOS] on (no [EOS]: samples stop anywhere)."
+        rows = _token_rows(self.tokenizer, texts, eos=False)
+        return dict(nats=float(sum(self.model.nats(r).sum() for r in rows if r)), tokens=sum(map(len, rows)),
+                    chars=sum(map(len, texts)))
+
+class ModelJudge:
+    "Scores texts by the exact NLL of an autoregressive checkpoint (windows of its context length)."
+    def __init__(self, checkpoint: Union[str, Path], device="cpu"):
+        from tiny_diffusion.trainer import load_checkpoint
+        ck = load_checkpoint(checkpoint, device)
+        if ck.objective != "ar":
+            raise TinyDiffusionError(f"judge {str(checkpoint)!r} is a {ck.objective} checkpoint; pass an AR checkpoint "
+                                     "of the same book (train with --set training.objective=ar)")
+        self.model, self.tokenizer, self.name = ck.model, ck.tokenizer, f"AR checkpoint {checkpoint}"
+
+    def score(self, texts: Sequence[str], batch_size: int = 32) -> dict:
+        "Summed exact nats, tokens and characters of `texts`, each window scored from [BOS]."
+        import torch
+        from tiny_diffusion.autoregressive import ar_nll
+        from tiny_diffusion.trainer import collate
+        from tiny_diffusion.tokenizer import BOS_ID
+        w = self.model.cfg.max_seq_len - 1
+        rows = _token_rows(self.tokenizer, texts, eos=False)
+        seqs = [[BOS_ID] + r[i:i + w] for r in rows for i in range(0, len(r), w)]
+        dev, nats = next(self.model.parameters()).device, 0.0
+        for i in range(0, len(seqs), batch_size):
+            x, m = collate(seqs[i:i + batch_size], dev)                               # [B, T]
+            nats += float(ar_nll(self.model, x, m).sum())
+        return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
+
+# %% ../nbs/11_evaluation.ipynb #0c90a09d
+def token_entropy(rows: Sequence[Sequence[int]]) -> float:
+    "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
+    c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
+    p = c[c > 0] / max(c.sum(), 1)
+    return float(-(p * np.log2(p)).sum())
+
+def english_word(w: str) -> bool:
+    "Whether `w` is in wordfreq's English word list (Zipf frequency above 0)."
+    from wordfreq import zipf_frequency
+    return zipf_frequency(w, "en") > 0
+
+def word_validity(texts: Sequence[str], book_words: set, book_pairs: set) -> dict:
+    "Shares of the texts' words found in the book and in English, and of their adjacent word pairs found in the book."
+    ws = [words(t) for t in texts]
+    flat = [w for x in ws for w in x]
+    pairs = [p for x in ws for p in ngrams(x, 2)]
+    if not flat: return dict(words=0, book=0.0, english=0.0, pairs=0.0)
+    eng = {w: english_word(w) for w in set(flat)}
+    return dict(words=len(flat), book=sum(w in book_words for w in flat) / len(flat),
+                english=sum(eng[w] for w in flat) / len(flat),
+                pairs=sum(p in book_pairs for p in pairs) / len(pairs) if pairs else 0.0)
+
+def sample_statistics(texts: Sequence[str], judge, book_words: set, book_pairs: set) -> dict:
+    "Generative perplexity and bits per character under `judge`, unigram token entropy, word validity."
+    sc = judge.score(texts)
+    rows = _token_rows(judge.tokenizer, texts, eos=False)
+    return dict(gen_ppl=math.exp(sc["nats"] / max(sc["tokens"], 1)), judge_bpc=sc["nats"] / math.log(2) / max(sc["chars"], 1),
+                token_entropy=token_entropy(rows), tokens=sc["tokens"], chars=sc["chars"],
+                **{f"{k}_words" if k in ("book", "english") else k: v
+                   for k, v in word_validity(texts, book_words, book_pairs).items()})
+
+def heldout_slices(text: str, lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
+    "Random passages of `text` with the given character counts, starting and ending at word boundaries."
+    starts = np.array([0] + [m.start() for m in re.finditer(r"(?<=\s)\S", text)])   # word starts
+    out = []
+    for n in lengths:
+        ok = starts[: max(1, int(np.searchsorted(starts, len(text) - n, side="right")))]
+        s = int(ok[rng.integers(0, len(ok))])
+        end = text.find(" ", s + n)
+        out.append(text[s:end if end > 0 else len(text)].strip())
+    return out
+
 # %% ../nbs/11_evaluation.ipynb #dad4d6e9
 def _spans_like(ws: list[str], lengths: Sequence[int], rng: np.random.Generator) -> list[str]:
     "Random contiguous spans of the word list `ws` with the given word counts."
@@ -158,15 +358,37 @@ def _groups_of(paragraphs: Sequence[str], trained_on: str) -> list[list[str]]:
     "Sentences of each paragraph (Punkt trained on `trained_on`)."
     return split_sentences(list(paragraphs), trained_on=trained_on)
 
+DELTA_MIN_WORDS = 1500     # Eder (2013): below ~1,500-2,500 words Burrows' Delta attributions are mostly noise
+COHERENCE_MIN_PAIRS = 20   # fewer adjacent sentence pairs than this: too noisy to call coherent or not
+
+def _delta(samples: Sequence[str], cands: dict, book_name: str, n_words: int, min_words: int,
+           heldout: Optional[str], reference: Optional[Sequence[str]]) -> dict:
+    "Delta distances and rank of the samples, ranked only from `min_words` words; the same for held-out text."
+    deltas = burrows_delta(samples, cands, n_words)
+    n = len(words(" ".join(samples)))
+    d = dict(distances=deltas, book_distance=deltas[book_name], candidates=len(cands), words=n, min_words=min_words,
+             rank=delta_rank(deltas, book_name) if n >= min_words else None)
+    if heldout: d["heldout_rank"] = delta_rank(burrows_delta(heldout, cands, n_words), book_name)
+    if reference: d["heldout_distance"] = burrows_delta(reference, cands, n_words)[book_name]   # same length as samples
+    return d
+
+def _no_coherence(reason: str) -> dict:
+    return dict(adjacent=float("nan"), baseline=float("nan"), lift=float("nan"), duplicate_pairs=float("nan"), pairs=0,
+                note=reason)
+
 def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], references: Optional[dict[str, str]] = None,
                  book_name: str = "book", heldout: Optional[str] = None, embed: Optional[Callable] = None,
-                 n_words: int = 60, book_sentences: int = 400, seed: int = 0, return_raw: bool = False) -> dict:
-    "Style, coherence, diversity and memorisation of `samples` against the training text (no model needed)."
+                 n_words: int = 60, book_sentences: int = 400, seed: int = 0, return_raw: bool = False,
+                 judge=None, delta_min_words: int = DELTA_MIN_WORDS) -> dict:
+    "Style, coherence, diversity, memorisation and (with a judge) generative perplexity of `samples`; no model needed."
     samples = [s for s in samples if s.strip()]
     if not samples: raise TinyDiffusionError("no non-empty samples to evaluate; generate longer samples")
     rng, train_text = np.random.default_rng(seed), "\n\n".join(train_paragraphs)
-    groups = _groups_of(list(samples) + list(train_paragraphs), train_text)   # one Punkt model for both
-    sample_groups, book_groups = groups[:len(samples)], groups[len(samples):]
+    reference = heldout_slices(heldout, [len(s) for s in samples], rng) if heldout else None   # the reference row
+    held_pars = [p for p in heldout.split("\n\n") if p.strip()] if heldout else []
+    groups = _groups_of(list(samples) + list(train_paragraphs) + held_pars, train_text)   # one Punkt model for all
+    sample_groups, book_groups = groups[:len(samples)], groups[len(samples):len(samples) + len(train_paragraphs)]
+    held_groups = groups[len(samples) + len(train_paragraphs):]
     book_sents = [s for g in book_groups for s in g]
     sample_sents = [s for g in sample_groups for s in g]
     raw = dict(sample_lengths=sentence_lengths(sample_sents), book_lengths=sentence_lengths(book_sents))
@@ -178,11 +400,7 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     out["style"]["mattr"] = dict(samples=mattr(samples, window), book=mattr(train_paragraphs, window), window=window)
     if references:
         cands = {book_name: train_text, **{k: v for k, v in references.items() if k != book_name}}
-        deltas = burrows_delta(samples, cands, n_words)
-        out["style"]["delta"] = dict(distances=deltas, rank=delta_rank(deltas, book_name), candidates=len(cands))
-        if heldout:
-            hd = burrows_delta(heldout, cands, n_words)
-            out["style"]["delta"]["heldout_rank"] = delta_rank(hd, book_name)
+        out["style"]["delta"] = _delta(samples, cands, book_name, n_words, delta_min_words, heldout, reference)
     lengths = [len(words(s)) for s in samples]
     book_like = _spans_like(words(train_text), lengths, rng)
     div = lambda ts: {**{f"distinct_{n}": distinct_n(ts, n) for n in (1, 2, 3)}, "repetition": repetition_rate(ts)}
@@ -192,18 +410,27 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     best = int(np.argmax([c[0] for c in copies]))
     out["memorisation"] = dict(overlap_8gram=mem.overlap(samples), longest_span_words=copies[best][0],
                                longest_span_text=copies[best][1], longest_span_sample=best)
+    if judge is not None:
+        vocab, pairs = set(mem.words), set(ngrams(mem.words, 2))
+        out["generative"] = dict(judge=judge.name, samples=sample_statistics(samples, judge, vocab, pairs))
+        if reference: out["generative"]["heldout"] = sample_statistics(reference, judge, vocab, pairs)
     if embed is not None:
-        picked, n = [], 0
-        for i in rng.permutation(len(book_groups)):
-            if len(book_groups[i]) < 2: continue
-            picked.append(book_groups[i]); n += len(book_groups[i])
-            if n >= book_sentences: break
+        def pick(gs):                                  # random paragraphs of two sentences or more, ~book_sentences in all
+            picked, n = [], 0
+            for i in rng.permutation(len(gs)):
+                g = gs[i][:max(2, book_sentences - n)]
+                if len(g) < 2: continue
+                picked.append(g); n += len(g)
+                if n >= book_sentences: break
+            return picked
+        picked, held_picked = pick(book_groups), pick(held_groups)
         multi = [g for g in sample_groups if len(g) >= 2]
-        sents = [x for g in multi + picked for x in g]
+        sents = [x for g in multi + picked + held_picked for x in g]
         table = dict(zip(sents, np.asarray(embed(sents))))       # one call: a fitted fallback embedder shares one space
         cached = lambda ss: np.stack([table[x] for x in ss])
-        out["coherence"] = dict(samples=adjacent_similarity(multi, cached) if multi else float("nan"),
-                                book=adjacent_similarity(picked, cached))
+        coh = lambda gs: coherence(gs, cached) if gs else _no_coherence("no text has two sentences")
+        out["coherence"] = dict(samples=coh(multi), book=coh(picked), repetition=out["diversity"]["samples"]["repetition"])
+        if held_picked: out["coherence"]["heldout"] = coh(held_picked)
     if return_raw: out["raw"] = raw
     return out
 
@@ -220,15 +447,77 @@ def _fmt(x, nd: int = 3) -> str:
     if isinstance(x, float): return "nan" if math.isnan(x) else f"{x:.{nd}f}"
     return str(x)
 
+def _coh(c) -> dict:
+    "A coherence entry as a dict (older reports stored the adjacent cosine alone)."
+    return c if isinstance(c, dict) else dict(adjacent=c)
+
+def verdicts(report: dict) -> list[str]:
+    "Plain sentences on what the numbers mean: baselines, judge, Delta, coherence, infilling."
+    out, lk, base = [], report.get("likelihood"), report.get("baselines")
+    if lk and base: out.append(baseline_verdict(lk["bpc"], base, lk.get("bpc_se", 0.0), not lk.get("exact", False)))
+    g = report.get("generative")
+    if g and "heldout" in g:
+        s, h = g["samples"], g["heldout"]
+        nums = (f"gen-PPL {s['gen_ppl']:.1f} against {h['gen_ppl']:.1f} for held-out text of the same length, token "
+                f"entropy {s['token_entropy']:.2f} bits against {h['token_entropy']:.2f}")
+        if s["gen_ppl"] > 1.5 * h["gen_ppl"]: line = f"the judge finds the samples far less likely than the book ({nums})"
+        elif s["token_entropy"] < h["token_entropy"] - 1:
+            line = f"the samples repeat a few tokens, which lowers gen-PPL without making them better ({nums})"
+        else: line = f"the judge finds the samples about as likely as the book ({nums})"
+        out.append(f"{line}; judge: {g['judge']}; {s['book_words']:.0%} of their words occur in the book "
+                   f"({h['book_words']:.0%} for held-out text), {s['english_words']:.0%} are English words "
+                   f"({h['english_words']:.0%}), {s['pairs']:.0%} of adjacent word pairs occur in the book ({h['pairs']:.0%})")
+    d = report.get("style", {}).get("delta")
+    if d and "book_distance" in d:
+        line = (f"Burrows' Delta not ranked: the samples have {d['words']} words, fewer than the {d['min_words']} it needs"
+                if d.get("rank") is None else f"Burrows' Delta ranks the book {d['rank']} of {d['candidates']}")
+        if "heldout_distance" in d:
+            far = " — far from the author" if d["book_distance"] > 1.5 * d["heldout_distance"] else ""
+            line += (f"; distance to the book {d['book_distance']:.2f} against {d['heldout_distance']:.2f} for held-out "
+                     f"text of the same length{far}")
+        out.append(line)
+    c = report.get("coherence")
+    if c and isinstance(c.get("samples"), dict) and "heldout" in c:
+        s, h = c["samples"], c["heldout"]
+        if math.isnan(s["lift"]): out.append(f"coherence not measured: {s.get('note', 'no sample has two sentences')}")
+        elif s["pairs"] < COHERENCE_MIN_PAIRS:
+            out.append(f"coherence not judged: {s['pairs']} adjacent sentence pairs in the samples, fewer than "
+                       f"{COHERENCE_MIN_PAIRS} (lift {s['lift']:.3f} against {h['lift']:.3f} for held-out text)")
+        else:
+            worse = "not as coherent as" if s["lift"] < h["lift"] else "as coherent as"
+            out.append(f"coherence lift {s['lift']:.3f} against {h['lift']:.3f} for held-out text: {worse} the book "
+                       f"({s['duplicate_pairs']:.0%} of adjacent sample sentences repeat their neighbour, 4-gram "
+                       f"repetition {c.get('repetition', 0.0):.2f})")
+    for mode, r in report.get("infilling", {}).items():
+        m, others = r["model"], [v for k, v in r.items() if k != "model"]
+        if others:
+            o = max(others, key=lambda v: v["accuracy"])
+            out.append(f"infilling ({mode}): {m['accuracy']:.1%} top-1 with context on {m['context']} against "
+                       f"{o['accuracy']:.1%} for {o['name']} from the left context alone")
+    return out
+
 def _rows(report: dict) -> list[tuple[str, str, str]]:
     "(metric, model, book/reference) rows of the headline numbers."
     rows, lk = [], report.get("likelihood")
     if lk:
         se = f" ± {lk['bpc_se']:.3f}" if lk.get("bpc_se") else " (exact)"
+        ppl = lk.get("perplexity", lk.get("ppl"))
         rows += [("held-out BPC", f"{lk['bpc']:.3f}{se}", ""),
-                 ("held-out perplexity" + (" (bound)" if not lk.get("exact") else ""), f"{lk['perplexity']:.2f}", "")]
+                 ("held-out perplexity" + (" (bound)" if not lk.get("exact") else ""), f"{ppl:.2f}", "")]
+    base = report.get("baselines")
+    if base:
+        rows.append(("  baseline: add-one unigram", "", f"{base['unigram']:.3f} BPC"))
+        rows.append((f"  baseline: Kneser-Ney {base.get('order', 3)}-gram", "", f"{base['kneser_ney']:.3f} BPC"))
     g = report.get("generation")
     if g: rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s", f"{g['samples']} × {g['length']} tokens"))
+    gen = report.get("generative")
+    if gen:
+        s, h = gen["samples"], gen.get("heldout", {})
+        rows += [("gen-PPL (judge)", f"{s['gen_ppl']:.1f}", _fmt(h.get("gen_ppl"), 1) + " held-out text"),
+                 ("token entropy (bits)", f"{s['token_entropy']:.2f}", _fmt(h.get("token_entropy"), 2)),
+                 ("words found in the book", f"{s['book_words']:.1%}", f"{h['book_words']:.1%}" if h else ""),
+                 ("English words (wordfreq)", f"{s['english_words']:.1%}", f"{h['english_words']:.1%}" if h else ""),
+                 ("word pairs found in the book", f"{s['pairs']:.1%}", f"{h['pairs']:.1%}" if h else "")]
     st = report.get("style", {})
     if "sentence_length" in st:
         sl = st["sentence_length"]
@@ -238,10 +527,19 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
                  (f"MATTR ({st['mattr'].get('window', 50)} words)", _fmt(st["mattr"]["samples"]), _fmt(st["mattr"]["book"]))]
     if "delta" in st:
         d = st["delta"]
-        rows.append(("Burrows' Delta rank", f"{d['rank']} of {d['candidates']}",
-                     f"held-out text: {d['heldout_rank']}" if "heldout_rank" in d else ""))
+        rank = f"{d['rank']} of {d['candidates']}" if d.get("rank") is not None else \
+            f"not ranked ({d['words']} < {d['min_words']} words)"
+        rows.append(("Burrows' Delta rank", rank, f"held-out text: {d['heldout_rank']}" if "heldout_rank" in d else ""))
+        if "book_distance" in d:
+            rows.append(("Delta distance to the book", f"{d['book_distance']:.2f}", _fmt(d.get("heldout_distance"), 2)))
     if "coherence" in report:
-        rows.append(("coherence (adjacent cos)", _fmt(report["coherence"]["samples"]), _fmt(report["coherence"]["book"])))
+        c = report["coherence"]
+        s, b, h = _coh(c["samples"]), _coh(c["book"]), _coh(c.get("heldout", {}))
+        ref = lambda k: f"{_fmt(h.get(k))} held-out / {_fmt(b.get(k))} book" if h else _fmt(b.get(k))
+        if "lift" in s: rows.append(("coherence lift (adjacent − random pair)", _fmt(s["lift"]), ref("lift")))
+        rows.append(("coherence (adjacent cos)", _fmt(s.get("adjacent")), ref("adjacent")))
+        if "duplicate_pairs" in s:
+            rows.append(("  adjacent sentences repeating", _fmt(s["duplicate_pairs"], 2), ref("duplicate_pairs")))
     if "diversity" in report:
         s, b = report["diversity"]["samples"], report["diversity"]["book"]
         rows += [(f"distinct-{n}", _fmt(s[f'distinct_{n}']), _fmt(b[f'distinct_{n}'])) for n in (1, 2, 3)]
@@ -250,29 +548,41 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         m = report["memorisation"]
         rows += [("8-grams copied from book", f"{m['overlap_8gram']:.1%}", ""),
                  ("longest copied span", f"{m['longest_span_words']} words", "")]
+    for mode, r in report.get("infilling", {}).items():
+        m = r["model"]
+        rows.append((f"infilling {mode}: top-1 / NLL", f"{m['accuracy']:.1%} / {m['nll']:.2f} ({m['context']})",
+                     "; ".join(f"{v['name']}: {v['accuracy']:.1%} / {v['nll']:.2f}" for k, v in r.items() if k != "model")))
     return rows
 
 def summary_table(report: dict) -> str:
-    "The report's headline numbers as a plain-text table (what `tiny-diffusion evaluate` prints)."
+    "The report's headline numbers as a plain-text table (what `tiny-diffusion evaluate` prints), then its verdicts."
     rows = [("metric", "model", "book / reference")] + _rows(report)
     w = [max(len(r[i]) for r in rows) for i in range(3)]
     line = lambda r: "  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip()
     head = f"{report.get('objective', '?')} checkpoint {report.get('checkpoint', '')} on {report.get('book', '?')}"
     return "\n".join([head, line(rows[0]), "  ".join("-" * x for x in w)] + [line(r) for r in rows[1:]]
+                     + [f"verdict: {v}" for v in report.get("verdicts", [])]
                      + [f"note: {n}" for n in report.get("notes", [])])
 
 def report_markdown(report: dict) -> str:
-    "The report as Markdown: headline table, loss by masking level, longest copied passage, samples."
+    "The report as Markdown: verdicts, headline table, loss by masking level, Delta, longest copied passage, samples."
     md = [f"# Evaluation of `{report.get('checkpoint', '')}`", "",
-          f"Objective **{report.get('objective')}**, book **{report.get('book')}**, {report.get('seconds', 0):.0f} s.", "",
-          "| metric | model | book / reference |", "|---|---|---|"]
+          f"Objective **{report.get('objective')}**, book **{report.get('book')}**, {report.get('seconds', 0):.0f} s.", ""]
+    if report.get("verdicts"): md += ["## What the numbers say", ""] + [f"- {v}" for v in report["verdicts"]] + [""]
+    md += ["| metric | model | book / reference |", "|---|---|---|"]
     md += [f"| {a.strip()} | {b} | {c} |" for a, b, c in _rows(report)]
+    if report.get("notes"): md += [""] + [f"*Note:* {n}" for n in report["notes"]]
     if report.get("loss_by_mask_level"):
         md += ["", "## Loss by masking level", "", "| masked share | loss (nats/token) |", "|---|---|"]
         md += [f"| {float(k):.1f} | {v:.3f} |" for k, v in report["loss_by_mask_level"].items()]
     if report.get("style", {}).get("delta"):
         md += ["", "## Burrows' Delta (smaller = closer)", ""]
         md += [f"- {k}: {v:.3f}" for k, v in sorted(report["style"]["delta"]["distances"].items(), key=lambda kv: kv[1])]
+    if report.get("infilling"):
+        md += ["", "## Infilling (hidden tokens of held-out sentences)", "", "| mode | scorer | context | top-1 | NLL (nats) |",
+               "|---|---|---|---|---|"]
+        for mode, r in report["infilling"].items():
+            md += [f"| {mode} | {v.get('name', k)} | {v['context']} | {v['accuracy']:.1%} | {v['nll']:.3f} |" for k, v in r.items()]
     if report.get("memorisation", {}).get("longest_span_text"):
         m = report["memorisation"]
         md += ["", f"## Longest copied passage ({m['longest_span_words']} words, sample {m['longest_span_sample']})", "",
@@ -290,33 +600,75 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #09238f44
-def heldout_likelihood(model, tokenizer, texts: Sequence[str], objective: str, schedule: str = "loglinear",
-                       n_t: int = 4, repeats: int = 3, batch_size: int = 32, seed: int = 0) -> dict:
-    "Held-out BPC and perplexity: exact for AR, NELBO bound with Monte Carlo standard error for MDLM."
+# %% ../nbs/11_evaluation.ipynb #5225391f
+def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
+                 span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
+    "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
+    if mode not in ("random", "span"): raise TinyDiffusionError(f"infilling mode {mode!r} is unknown; use 'random' or 'span'")
+    if not 0 < rate < 1: raise TinyDiffusionError(f"infilling rate must be in (0, 1), not {rate}")
+    lo, hi = span
+    if not 1 <= lo <= hi: raise TinyDiffusionError(f"infilling span {span} is invalid; use (lo, hi) with 1 <= lo <= hi")
+    rng, out = np.random.default_rng(seed), []
+    for n in lengths:
+        m = np.zeros(n, dtype=bool)
+        if mode == "random":
+            if n < 2: out.append(None); continue
+            m[rng.choice(n, max(1, round(rate * n)), replace=False)] = True
+        else:
+            L = int(rng.integers(lo, hi + 1))
+            if n < L + 2: out.append(None); continue                 # keep a visible token on each side
+            s = int(rng.integers(1, n - L))                          # span inside (1, n-1)
+            m[s:s + L] = True
+        out.append(m)
+    return out
+
+def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], objective: str, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+    "Log-probabilities [N, V] of the hidden tokens (sentence order) and their true ids [N]."
+    from tiny_diffusion.tokenizer import MASK_ID
+    if objective == "ngram":                                        # a KneserNey: the true left context, order-1 tokens
+        rows = [(s, i) for s, m in zip(seqs, masks) for i in np.flatnonzero(m) + 1]
+        V, k = model.V, model.order
+        lp = np.empty((len(rows), V))
+        for j, (s, i) in enumerate(rows):
+            hist = model.windows(s)[i, :-1]                         # [order-1]
+            lp[j] = np.log(model.prob(np.column_stack([np.tile(hist, (V, 1)), np.arange(V)])))
+        return lp, np.array([s[i] for s, i in rows])
     import torch
-    from tiny_diffusion.mdlm import bpc, chunk_for_scoring, nelbo
-    if not texts or not any(t.strip() for t in texts):
-        raise TinyDiffusionError("no held-out text to score; use a book with more chapters or raise curriculum.heldout_fraction")
-    tokens, pad, n_chars = chunk_for_scoring(tokenizer, list(texts), model.cfg.max_seq_len)   # [B,T], [B,T]
-    n_tok = int(pad.sum()) - len(tokens)                      # tokens after [BOS]: what is predicted (as the trainer counts)
-    dev = next(model.parameters()).device
-    totals = []
-    with torch.no_grad():
-        for r in range(1 if objective == "ar" else repeats):
-            total = 0.0
-            for i in range(0, len(tokens), batch_size):
-                x, m = tokens[i:i + batch_size].to(dev), pad[i:i + batch_size].to(dev)
-                if objective == "ar":
-                    from tiny_diffusion.autoregressive import ar_nll
-                    total += float(ar_nll(model, x, m).sum())
-                else: total += float(nelbo(model, x, m, n_t=n_t, seed=seed + 1000 * r + i, schedule=schedule).sum())
-            totals.append(total)
-    mean = float(np.mean(totals))
-    se = float(np.std(totals, ddof=1) / math.sqrt(len(totals))) if len(totals) > 1 else 0.0
-    return dict(bpc=bpc(mean, n_chars), bpc_se=se / math.log(2) / n_chars, nats=mean, nats_se=se,
-                perplexity=math.exp(mean / n_tok), exact=objective == "ar", chars=n_chars, tokens=n_tok,
-                sequences=len(tokens), repeats=len(totals), n_t=None if objective == "ar" else n_t)
+    from tiny_diffusion.model import evaluating
+    from tiny_diffusion.trainer import collate
+    dev, lps, ys = next(model.parameters()).device, [], []
+    with torch.no_grad(), evaluating(model):
+        for b in range(0, len(seqs), batch_size):
+            x, pad = collate(seqs[b:b + batch_size], dev)                               # [B, T]
+            hide = torch.zeros_like(x, dtype=torch.bool)
+            for r, m in enumerate(masks[b:b + batch_size]): hide[r, 1:1 + len(m)] = torch.from_numpy(m)
+            if objective == "mdlm":
+                logits = model(x.masked_fill(hide, MASK_ID), pad_mask=pad).float()     # sees both sides of each gap
+                never = torch.arange(logits.shape[-1], device=dev) == MASK_ID           # SUBS: never predict [MASK]
+                logits = logits.masked_fill(never, float("-inf"))
+            else:                                                   # AR: the true left context only, next-token logits
+                out = model(x, pad_mask=pad).float()                                    # position i predicts i+1
+                logits = torch.cat([torch.zeros_like(out[:, :1]), out[:, :-1]], 1)      # position i: prediction of token i
+            lps.append(logits[hide].log_softmax(-1).cpu().numpy()); ys.append(x[hide].cpu().numpy())
+    return np.concatenate(lps), np.concatenate(ys)
+
+def infilling_scores(model, tokenizer, sentences: Sequence[str], objective: str, mode: str = "random", seed: int = 0,
+                     rate: float = 0.15, span: tuple[int, int] = (5, 10), max_tokens: Optional[int] = None,
+                     batch_size: int = 32) -> dict:
+    "Top-1 accuracy and NLL (nats) on hidden tokens of `sentences`: MDLM sees both sides, AR and n-gram the true left context."
+    from tiny_diffusion.tokenizer import BOS_ID, EOS_ID
+    if objective not in ("mdlm", "ar", "ngram"):
+        raise TinyDiffusionError(f"objective {objective!r} is unknown; use 'mdlm', 'ar' or 'ngram'")
+    if max_tokens is None: max_tokens = model.cfg.max_seq_len - 2 if objective != "ngram" else 126
+    ids = [r[:max_tokens] for r in tokenizer.encode_batch([s for s in sentences if s.strip()])]
+    masks = infill_masks([len(r) for r in ids], mode, seed, rate, span)
+    kept = [(r, m) for r, m in zip(ids, masks) if m is not None]
+    if not kept: raise TinyDiffusionError(f"no sentence is long enough for {mode} infilling; pass longer held-out sentences")
+    seqs, masks = [[BOS_ID] + r + [EOS_ID] for r, _ in kept], [m for _, m in kept]
+    lp, y = _infill_logprobs(model, seqs, masks, objective, batch_size)
+    return dict(mode=mode, objective=objective, context="both sides" if objective == "mdlm" else "left only",
+                sentences=len(seqs), hidden=len(y), accuracy=float((lp.argmax(1) == y).mean()),
+                nll=float(-lp[np.arange(len(y)), y].mean()), seed=seed)
 
 # %% ../nbs/11_evaluation.ipynb #41ef90d6
 def _save_fig(fig, path: Path) -> Path:
@@ -350,8 +702,9 @@ def _book_name(ref) -> str:
     return Path(resolve_book(ref)).stem
 
 def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
-    "The book a run was trained on, if the checkpoint or the run's data/statistics.json records it."
-    stats_file = Path(run_dir) / "data" / "statistics.json"
+    "The book a run was trained on, if the checkpoint or the run's prepared statistics.json records it."
+    from tiny_diffusion.curriculum import prepared_dir
+    stats_file = prepared_dir(run_dir) / "statistics.json"
     stats_ = json.loads(stats_file.read_text()) if stats_file.is_file() else {}
     for src in (state, stats_):
         for key in ("book", "book_path", "source"):
@@ -360,14 +713,43 @@ def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
             if isinstance(v, str) and v: return v
     return None
 
+def check_references(references: Sequence) -> list[Path]:
+    "Resolve every reference book (a .txt path or a catalogue name) before any work is done."
+    from tiny_diffusion.text import CATALOGUE, resolve_book
+    out = []
+    for r in references:
+        try: p = Path(resolve_book(r))
+        except TinyDiffusionError: p = None
+        if p is None or not p.is_file():
+            raise TinyDiffusionError(f"reference {str(r)!r} is neither a text file nor a known book; "
+                                     f"pass a .txt path or one of: {', '.join(CATALOGUE)}")
+        out.append(p)
+    return out
+
+class _Progress:
+    "One short line per phase of the evaluation on stderr, with the seconds since the start."
+    def __init__(self, on: bool): self.on, self.t0 = on, time.perf_counter()
+    def __call__(self, msg: str):
+        if self.on: print(f"evaluate [{time.perf_counter() - self.t0:5.1f} s] {msg}", file=sys.stderr, flush=True)
+
 def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
              samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
-             seed: int = 0, n_t: int = 4, repeats: int = 3, mask_level_sequences: int = 32) -> dict:
-    "Evaluate a checkpoint: held-out likelihood, loss by mask level, samples' style/coherence/diversity/memorisation, speed; writes eval/."
+             seed: int = 0, n_t: int = 8, mask_level_sequences: int = 32, judge: Union[str, Path, None] = None,
+             ngram_order: int = 3, infill_sentences: int = 200, delta_min_words: int = DELTA_MIN_WORDS,
+             progress: bool = True) -> dict:
+    "Evaluate a checkpoint against count baselines, a judge, the held-out text and infilling; writes report.json/.md and plots."
     import torch
     from tiny_diffusion.trainer import load_checkpoint
+    from tiny_diffusion.autoregressive import heldout_score, unigram_bpc
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
-    t0 = time.perf_counter()
+    if infill_sentences < 0: raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
+    say, t0 = _Progress(progress), time.perf_counter()
+    ref_paths = check_references(references)                          # a bad name fails now, not after a minute
+    if judge is not None:
+        if not Path(judge).is_file():
+            raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; pass an AR checkpoint of the same book")
+        if Path(judge).resolve() == Path(checkpoint).resolve():
+            raise TinyDiffusionError("the judge is the checkpoint being evaluated; pass a model that did not write the samples")
     ck = load_checkpoint(checkpoint)
     cfg, model, tok = ck.config, ck.model, ck.tokenizer
     run_dir = Path(checkpoint).resolve().parent.parent
@@ -377,7 +759,9 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
     torch.manual_seed(seed)
     from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.sampling import generate, sampling_options
+    say(f"preparing {book} (cached after training)")
     prep = prepare(book, run_dir, cfg)
     bk = load_book(book, max_chars=cfg.data.max_chars)
     held = set(prep.heldout)
@@ -386,41 +770,67 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
                   parameters=sum(p.numel() for p in model.parameters()),
                   model={k: getattr(cfg.model, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
                   step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"))
-    report["likelihood"] = heldout_likelihood(model, tok, prep.heldout, ck.objective, cfg.training.noise_schedule,
-                                              n_t=n_t, repeats=repeats, seed=seed)
+    say(f"held-out likelihood ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
+    chunks = chunk_for_scoring(tok, prep.heldout, model.cfg.max_seq_len)
+    lk = heldout_score(model, chunks, ck.objective, n_t=n_t, seed=seed)
+    report["likelihood"] = {**lk, "perplexity": lk["ppl"], "conditioned_on": "[BOS] and the text before it in its window"
+                            if ck.objective == "ar" else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
+    say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
+    ngram_judge = NgramJudge(tok, train_pars, ngram_order)
+    report["baselines"] = dict(unigram=unigram_bpc(tok, train_pars, prep.heldout),
+                               kneser_ney=ngram_bpc(tok, train_pars, prep.heldout, model=ngram_judge.model), order=ngram_order)
     plots = []
     if ck.objective == "mdlm":
-        from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level
-        tokens, pad, _ = chunk_for_scoring(tok, prep.heldout, model.cfg.max_seq_len)
-        levels = loss_by_mask_level(model, tokens[:mask_level_sequences], pad[:mask_level_sequences], seed=seed)
+        from tiny_diffusion.mdlm import loss_by_mask_level
+        say("loss by masking level")
+        levels = loss_by_mask_level(model, chunks.tokens[:mask_level_sequences], chunks.pad_mask[:mask_level_sequences], seed=seed)
         report["loss_by_mask_level"] = {float(k): float(v) for k, v in levels.items()}
         plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
     opts = sampling_options(cfg.sampling, num_samples=samples)
+    say(f"generating {samples} samples of {opts['length']} tokens")
     gen = generate(model, tok, seed=seed, **opts)
     report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
                                 tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
                                 options={k: v for k, v in opts.items() if k != "num_samples"})
-    refs, embed = {}, None
+    name, embed = _book_name(book), None
+    refs = {p.stem: load_book(p).text for p in ref_paths if p.stem != name}
     if style_analysis:
-        name = _book_name(book)
-        refs = {_book_name(r): load_book(r).text for r in references if _book_name(r) != name}
         from tiny_diffusion.difficulty import embed_sentences
         def embed(ss):
             vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
             return vecs
     notes = []
-    if style_analysis and not refs:
-        notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
-    if not style_analysis: notes.append("style analysis off: no Burrows' Delta or coherence (use --style-analysis)")
-    report["notes"] = notes
-    metrics = text_metrics(gen.texts, train_pars, refs or None, _book_name(book), heldout="\n\n".join(prep.heldout),
-                           embed=embed, seed=seed, return_raw=True)
+    if not refs: notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
+    if not style_analysis: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
+    scorer = ModelJudge(judge) if judge is not None else ngram_judge
+    say(f"sample metrics (judge: {scorer.name}{'; sentence embeddings' if style_analysis else ''})")
+    metrics = text_metrics(gen.texts, train_pars, refs or None, name, heldout="\n\n".join(prep.heldout), embed=embed,
+                           seed=seed, return_raw=True, judge=scorer, delta_min_words=delta_min_words)
     raw = metrics.pop("raw")
     report.update(metrics)
+    if infill_sentences:
+        say(f"infilling on up to {infill_sentences} held-out sentences (random 15 % and one span of 5-10 tokens)")
+        sents = [s for g in split_sentences(list(prep.heldout)) for s in g if len(words(s)) >= 8]
+        sents = [sents[i] for i in sorted(np.random.default_rng(seed).permutation(len(sents))[:infill_sentences])]
+        mt = model.cfg.max_seq_len - 2
+        same_tok = judge is not None and scorer.tokenizer.to_str() == tok.to_str()
+        if judge is not None and not same_tok: notes.append("infilling: the AR judge has another tokenizer, so it is not compared")
+        report["infilling"] = {}
+        for mode in ("random", "span"):
+            r = dict(model=dict(name="this model", **infilling_scores(model, tok, sents, ck.objective, mode, seed, max_tokens=mt)),
+                     ngram=dict(name=f"Kneser-Ney {ngram_order}-gram",
+                                **infilling_scores(ngram_judge.model, tok, sents, "ngram", mode, seed, max_tokens=mt)))
+            if same_tok:
+                r["judge"] = dict(name="AR judge", **infilling_scores(scorer.model, tok, sents, "ar", mode, seed, max_tokens=mt))
+            report["infilling"][mode] = r
+    say("writing the report")
+    report["notes"] = notes
     plots.append(plot_sentence_lengths(raw["sample_lengths"], raw["book_lengths"], out_dir / "sentence_lengths.png"))
     report["plots"] = [str(p) for p in plots]
     report["samples"] = gen.texts
+    report["verdicts"] = verdicts(report)
     report["seconds"] = time.perf_counter() - t0
     paths = write_report(report, out_dir)
     report["files"] = {k: str(v) for k, v in paths.items()}
+    say(f"done: {paths['markdown']}")
     return report
