@@ -101,6 +101,7 @@ class DataConfig:
     "How a book becomes training text: tokenizer, difficulty scores, slicing."
     vocab_size: int = 4096        # BPE vocabulary target (the tokenizer may stop smaller on a small book)
     max_chars: int = 0            # use only the first N characters of the book text (0 = whole book; tests)
+    text_field: str = "text"      # the text column of a .jsonl / .parquet corpus
     weights: tuple[float, float, float] = (0.3, 0.4, 0.3)  # composite difficulty: lexical, syntactic, 1-centrality
     n_clusters: int = 8           # k-means clusters for thematic centrality
     embedding_model: str = "all-MiniLM-L6-v2"  # sentence-transformers model (TF-IDF+SVD fallback if absent)
