@@ -2,10 +2,11 @@
 
     python benchmarks/train.py                       # tiny and default, MDLM and AR, eager/compiled, fp32/bf16
     python benchmarks/train.py --presets tiny --steps 5
+    python benchmarks/train.py --compare-gpt         # our Transformer vs a nanoGPT-shaped GPT, side by side (ratio)
 
 Each configuration runs in its own process (so peak RSS is its own) on random full-length batches of the
 preset's batch size; prints one JSON document."""
-import argparse, importlib.util, json, resource, subprocess, sys, time
+import argparse, importlib.util, json, os, resource, subprocess, sys, time
 
 
 def one(preset: str, objective: str, compile: bool, precision: str, steps: int, warmup: int, device: str) -> dict:
@@ -39,6 +40,66 @@ def one(preset: str, objective: str, compile: bool, precision: str, steps: int, 
                 peak_cuda_mb=round(torch.cuda.max_memory_allocated() / 2**20, 1) if dev.type == "cuda" else None)
 
 
+def reference_gpt(V: int, d: int, L: int, H: int, T: int):
+    "A GPT of nanoGPT's shape, rebuilt for the comparison: learned positions, LayerNorm, GELU 4d MLP, tied head, no dropout."
+    import torch, torch.nn as nn, torch.nn.functional as F
+    class Block(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+            self.qkv, self.proj = nn.Linear(d, 3 * d), nn.Linear(d, d)
+            self.fc, self.out = nn.Linear(d, 4 * d), nn.Linear(4 * d, d)
+        def forward(self, x):
+            B, T, _ = x.shape
+            q, k, v = self.qkv(self.ln1(x)).view(B, T, 3, H, d // H).permute(2, 0, 3, 1, 4)
+            x = x + self.proj(F.scaled_dot_product_attention(q, k, v, is_causal=True).transpose(1, 2).reshape(B, T, d))
+            return x + self.out(F.gelu(self.fc(self.ln2(x))))
+    class GPT(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.wte, self.wpe = nn.Embedding(V, d), nn.Embedding(T, d)
+            self.blocks, self.ln = nn.ModuleList(Block() for _ in range(L)), nn.LayerNorm(d)
+        def forward(self, idx):
+            x = self.wte(idx) + self.wpe(torch.arange(idx.shape[1]))
+            for b in self.blocks: x = b(x)
+            return F.linear(self.ln(x), self.wte.weight)
+    return GPT()
+
+
+def compare_gpt(steps: int, warmup: int, batch: int = 32, seq_len: int = 128) -> dict:
+    "Tokens/s of one fp32 training step: the tiny preset's Transformer (AR loss; MDLM loss) vs the reference GPT, interleaved."
+    import torch, torch.nn.functional as F
+    from tiny_diffusion.config import ProjectConfig
+    from tiny_diffusion.model import Transformer
+    from tiny_diffusion.autoregressive import ar_loss
+    from tiny_diffusion.mdlm import mdlm_loss
+    mc = ProjectConfig.tiny().model
+    torch.manual_seed(0)
+    x = torch.randint(6, mc.vocab_size, (batch, seq_len))
+    ours_ar, ours_md = Transformer(mc, causal=True), Transformer(mc)
+    gpt = reference_gpt(mc.vocab_size, mc.d_model, mc.n_layers, mc.n_heads, seq_len)
+    def gpt_loss(m, x):
+        logits = m(x[:, :-1]); return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1)), {}
+    g = torch.Generator().manual_seed(0)
+    runs = {"reference_gpt": (gpt, gpt_loss), "ours_ar": (ours_ar, ar_loss),
+            "ours_mdlm": (ours_md, lambda m, x: mdlm_loss(m, x, generator=g, exact=True))}
+    opts = {k: torch.optim.AdamW(m.parameters(), lr=1e-4) for k, (m, _) in runs.items()}
+    times = {k: [] for k in runs}
+    for i in range(warmup + steps):
+        for k, (m, loss_fn) in runs.items():                        # interleaved: all three see the same machine
+            t0 = time.perf_counter()
+            loss, _ = loss_fn(m, x); loss.backward(); opts[k].step(); opts[k].zero_grad(set_to_none=True)
+            if i >= warmup: times[k].append(time.perf_counter() - t0)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    tps = {k: round(batch * seq_len / v) for k, v in med.items()}
+    return dict(shape=dict(layers=mc.n_layers, d_model=mc.d_model, heads=mc.n_heads, vocab=mc.vocab_size, batch=batch,
+                           seq_len=seq_len, precision="fp32"), tokens_per_s=tps,
+                parameters={k: sum(p.numel() for p in m.parameters()) for k, (m, _) in runs.items()},
+                ratio_ar_vs_gpt=round(tps["ours_ar"] / tps["reference_gpt"], 3),
+                ratio_mdlm_vs_gpt=round(tps["ours_mdlm"] / tps["reference_gpt"], 3), threads=torch.get_num_threads(),
+                load=os.getloadavg()[0])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default="tiny,default")
@@ -49,8 +110,11 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per configuration")
+    ap.add_argument("--compare-gpt", action="store_true", help="only the side-by-side comparison with a nanoGPT-shaped GPT")
     ap.add_argument("--one", nargs=4, metavar=("PRESET", "OBJECTIVE", "COMPILE", "PRECISION"), help=argparse.SUPPRESS)
     a = ap.parse_args()
+    if a.compare_gpt:
+        print(json.dumps(compare_gpt(max(a.steps, 10), max(a.warmup, 2)), indent=1)); return
     if a.one:
         p, o, c, pr = a.one
         print(json.dumps(one(p, o, c == "true", pr, a.steps, a.warmup, a.device))); return

@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_mdlm.ipynb #a52dd2db
 from __future__ import annotations
-import math
+import inspect, math
 from typing import NamedTuple, Optional, Sequence, Union
 import torch
 import torch.nn as nn
@@ -150,6 +150,13 @@ def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: flo
     targets = targets - (targets > MASK_ID).long()                           # re-index past the dropped column
     return F.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
 
+def _logits_at(model: nn.Module, noisy: torch.Tensor, pad_mask: Optional[torch.Tensor], where: torch.Tensor) -> torch.Tensor:
+    "Logits [N, V] at the positions `where` [B, T]; a model with a `select` argument projects only those to the vocabulary."
+    params = inspect.signature(model.forward).parameters.values()
+    if any(p.name == "select" or p.kind is p.VAR_KEYWORD for p in params):
+        return model(noisy, pad_mask=pad_mask, select=where)
+    return model(noisy, pad_mask=pad_mask)[where]
+
 def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
               schedule: Union[str, Schedule] = "loglinear", mask_range: tuple[float, float] = (0.0, 1.0),
               label_smoothing: float = 0.0, generator: Optional[torch.Generator] = None,
@@ -171,9 +178,9 @@ def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.T
         t = sample_times(B, sched, mask_range, generator, tokens.device, full_share)           # [B]
         noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), pad_mask, generator, importance)
         w_row, t_mean = sched.weight(t).to(tokens.device), t.mean().item()                      # w(t_b): [B]
-    logits = model(noisy, pad_mask=pad_mask)                                                  # [B, T, V]
-    ce = _masked_ce(logits[is_masked], tokens[is_masked], label_smoothing)                   # [N masked]
-    w = w_row.float()[:, None].expand(B, T)[is_masked]                                       # weight per masked token
+    logits = _logits_at(model, noisy, pad_mask, is_masked)                                   # [N masked, V]
+    ce = _masked_ce(logits, tokens[is_masked], label_smoothing)                              # [N masked]
+    w = w_row.float()[:, None].expand(B, T)[is_masked]                                       # weight per masked token: [N]
     n_real = real.sum().clamp(min=1)
     loss = (w * ce).sum() / n_real                                 # Σ_masked w·CE / (number of maskable tokens)
     info = dict(mask_rate=(is_masked.sum() / n_real).item(), t_mean=t_mean, n_tokens=int(n_real),
@@ -195,9 +202,8 @@ def nelbo(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tenso
         for r in range(n_t):
             rate = 1 - (r + shift) / n_t                                     # repeat r: the r-th stratum of (0, 1]
             noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, g)
-            logits = model(noisy, pad_mask=pad_mask)                         # [B, T, V]
             ce = torch.zeros(B, T, device=tokens.device)
-            ce[is_masked] = _masked_ce(logits[is_masked], tokens[is_masked])
+            ce[is_masked] = _masked_ce(_logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked])
             out[r] = torch.where(n > 0, n / k.clamp(min=1) * ce.sum(1), 0.0)  # (n/k)·Σ_M CE
     return out if per_repeat else out.mean(0)
 
@@ -245,6 +251,6 @@ def loss_by_mask_level(model: nn.Module, tokens: torch.Tensor, pad_mask: Optiona
     with evaluating(model):
         for m in levels:
             noisy, is_masked, _ = mask_exact(tokens, torch.full((len(tokens),), float(m)), pad_mask, g)
-            logits = model(noisy, pad_mask=pad_mask)
-            out[float(m)] = _masked_ce(logits[is_masked], tokens[is_masked]).mean().item() if is_masked.any() else float("nan")
+            out[float(m)] = _masked_ce(_logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked]).mean().item() \
+                if is_masked.any() else float("nan")
     return out

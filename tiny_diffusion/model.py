@@ -138,8 +138,8 @@ class Transformer(nn.Module):
         return bias[None].masked_fill(~mask, float("-inf"))                                # [B|1, H, T, past+T]
 
     def forward(self, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
-                kv_cache: Optional[KVCache] = None) -> torch.Tensor:
-        "Logits [B, T, V] for tokens [B, T]; pad_mask [B, T] (True = real token) may cover the cache too."
+                kv_cache: Optional[KVCache] = None, select: Optional[torch.Tensor] = None) -> torch.Tensor:
+        "Logits [B, T, V] for tokens [B, T] (or [N, V] at the N positions where `select` [B, T] is True); pad_mask [B, T] (True = real token) may cover the cache too."
         B, T = tokens.shape
         past = len(kv_cache) if kv_cache is not None else 0
         if kv_cache is not None and not self.causal:
@@ -157,7 +157,8 @@ class Transformer(nn.Module):
                 x = checkpoint(block, x, cos, sin, mask, is_causal, None, i, use_reentrant=False)
             else:
                 x = block(x, cos, sin, mask, is_causal, kv_cache, i)
-        return F.linear(self.norm(x), self.embed.weight)                             # tied output: [B, T, V]
+        if select is not None: x = x[select]                                          # only where a loss needs it: [N, D]
+        return F.linear(self.norm(x), self.embed.weight)                             # tied output: [B, T, V] or [N, V]
 
     def new_cache(self) -> KVCache:
         "An empty KV cache for incremental decoding with this (causal) model."
