@@ -263,7 +263,7 @@ class Trainer:
         self.fwd = self.model                                # what the loop calls (DDP / compile wrap it: `wrap`)
         self.opt = self.sched = None
         self.state = RunState(best_stage_bpc=[math.inf] * len(self.stages))
-        self.log, self.bar = RunLog(None), tqdm(disable=True)  # opened by `fit`
+        self.log, self.bar, self.window = RunLog(None), tqdm(disable=True), (0, 0.0)  # opened by `fit`
         self.ckpt_dir, self.resumed = self.out / "checkpoints", None
         self.stopped, self.stage_over, self.new_best, self.stops, self.stage_records = None, False, False, [], []
 
@@ -294,7 +294,7 @@ def begin_stage(self: Trainer, k: int) -> None:
         if ck is not None and (not per_stage or self.state.stage_step > 0):  # a fresh stage would reset them anyway
             self.opt.load_state_dict(ck["optimizer"]); self.sched.load_state_dict(ck["scheduler"])
             if ck["scaler"]: self.scaler.load_state_dict(ck["scaler"])
-    self.resumed = None if self.resumed is None else (self.resumed[0], None)
+    self.resumed = None                                   # (begin_run has restored the random states)
     self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False
     self.stage_epochs, self.stage_steps = self.state.epoch, self.state.stage_step
 
@@ -387,6 +387,9 @@ def validate(self: Trainer, k: int) -> bool:
 # %% ../nbs/08_trainer.ipynb #9cb3cbf2
 def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True) -> None:
     "One-line errors for a checkpoint this config cannot continue (another objective, model, schedule or version)."
+    if "run_state" not in ck:
+        raise TinyDiffusionError(f"checkpoint {str(path)!r} was written by an older tiny_diffusion and cannot be resumed "
+                                 "(it still loads for generation); start a new run")
     mine, theirs = cfg.to_dict()["model"], dict(ck["config"]["model"])
     if not vocab: theirs["vocab_size"] = mine["vocab_size"]       # known only once the data are prepared
     if ck["objective"] != cfg.training.objective or theirs != mine:
@@ -395,9 +398,6 @@ def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True) -> 
     if ck["config"]["training"].get("lr_schedule", "stage") != cfg.training.lr_schedule:
         raise TinyDiffusionError(f"checkpoint {str(path)!r} was trained with another training.lr_schedule; "
                                  "resume with the same one")
-    if "run_state" not in ck:
-        raise TinyDiffusionError(f"checkpoint {str(path)!r} was written by an older tiny_diffusion and cannot be resumed "
-                                 "(it still loads for generation); start a new run")
 
 @patch
 def checkpoint_state(self: Trainer) -> dict:
@@ -443,7 +443,7 @@ def log_step(self: Trainer, k: int) -> None:
     "After an optimizer step: the bar moves; every `log_every` steps, a `train` record."
     s, last = self.state, self.last
     self.bar.update(1); self.bar.set_postfix(loss=f"{last['loss']:.3f}", refresh=False)
-    self.window = [a + b for a, b in zip(getattr(self, "window", (0, 0.0)), (last["tokens"], last["seconds"]))]
+    self.window = (self.window[0] + last["tokens"], self.window[1] + last["seconds"])  # since the last record
     if s.global_step % max(1, self.tcfg.log_every): return
     self.log.write("train", step=s.global_step, stage=k + 1, epoch=s.epoch + 1, loss=last["loss"], lr=last["lr"],
                    mask_rate=last["mask_rate"], full_share=round(last["full_share"], 4), grad_norm=last["grad_norm"],
