@@ -104,7 +104,7 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
-# %% ../nbs/11_evaluation.ipynb #723e8d9b
+# %% ../nbs/11_evaluation.ipynb #abc2981e
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
@@ -164,7 +164,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #538d2122
+# %% ../nbs/11_evaluation.ipynb #e5e601f5
 class KneserNey:
     "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
     def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3):
@@ -228,7 +228,7 @@ class KneserNey:
         "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
         return -np.log(self.prob(self.windows(seq)))
 
-# %% ../nbs/11_evaluation.ipynb #05603067
+# %% ../nbs/11_evaluation.ipynb #e308b2e4
 def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
     "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
     from tiny_diffusion.tokenizer import EOS_ID
@@ -248,7 +248,7 @@ def ngram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str
     nats = sum(kn.nats(r).sum() for r in _token_rows(tokenizer, texts, eos=False))   # each text from [BOS]; [EOS] not scored
     return float(nats) / math.log(2) / sum(map(len, texts))
 
-# %% ../nbs/11_evaluation.ipynb #e1c4387c
+# %% ../nbs/11_evaluation.ipynb #fba12aae
 _BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
@@ -264,7 +264,7 @@ def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool =
         else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
     return head + " " + "; it ".join(parts) + "." if parts else head + "."
 
-# %% ../nbs/11_evaluation.ipynb #9fad352e
+# %% ../nbs/11_evaluation.ipynb #78232df8
 class NgramJudge:
     "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
     def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
@@ -302,7 +302,7 @@ class ModelJudge:
             nats += float(ar_nll(self.model, x, m).sum())
         return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
 
-# %% ../nbs/11_evaluation.ipynb #14661b25
+# %% ../nbs/11_evaluation.ipynb #5e9db46a
 def token_entropy(rows: Sequence[Sequence[int]]) -> float:
     "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
     c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
@@ -493,7 +493,7 @@ def verdicts(report: dict) -> list[str]:
         m, others = r["model"], [v for k, v in r.items() if k != "model"]
         if others:
             o = max(others, key=lambda v: v["accuracy"])
-            out.append(f"infilling ({mode}): {m['accuracy']:.1%} top-1 with context on {m['context']} against "
+            out.append(f"infilling ({mode}): {m['accuracy']:.1%} top-1 for this model (context: {m['context']}) against "
                        f"{o['accuracy']:.1%} for {o['name']} from the left context alone")
     return out
 
@@ -601,7 +601,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #bb36ada9
+# %% ../nbs/11_evaluation.ipynb #afd0c234
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
     "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
@@ -762,7 +762,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     from tiny_diffusion.curriculum import prepare
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.sampling import generate, sampling_options
-    say(f"preparing {book} (cached after training)")
+    say(f"held-out split and training text of {book}")
     prep = prepare(book, run_dir, cfg)
     bk = load_book(book, max_chars=cfg.data.max_chars)
     held = set(prep.heldout)
