@@ -4,7 +4,7 @@
 
 # %% ../nbs/08_trainer.ipynb #1bae7a16
 from __future__ import annotations
-import contextlib, dataclasses, functools, hashlib, json, math, os, random, resource, sys, time
+import contextlib, dataclasses, functools, hashlib, io, json, math, os, random, resource, sys, time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,11 +15,12 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
                                    atomic_write, get_device)
-from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, PAD_ID, train_tokenizer
+from .tokenizer import BookTokenizer, BOS_ID, PAD_ID, train_tokenizer
 from .model import Transformer, choose_precision, cpu_bf16_speedup
 from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
 from .curriculum import prepare, prepared_dir, stage_plan
+# checkpoint I/O lives in lesson 08a; importing it here also keeps `from tiny_diffusion.trainer import load_checkpoint` working
 from .checkpoint import (CHECKPOINT_FORMAT, Checkpoint, load_checkpoint, read_checkpoint, rng_state,
                                        save_checkpoint, set_rng_state)
 from .sampling import generate
@@ -613,7 +614,9 @@ def self_test(output_dir: Union[str, Path]) -> dict:
     t0, out, data = time.time(), Path(output_dir), toy_dataset()
     checks, runs = {}, {}
     for obj in ("mdlm", "ar"):
-        r = train(toy_config(**{"training.objective": obj, "training.max_steps_per_stage": 6}), data, out / obj, progress=False)
+        cfg = toy_config(**{"training.objective": obj, "training.max_steps_per_stage": 6})
+        with contextlib.redirect_stderr(io.StringIO()):        # the runs' lines: only the checks are the result
+            r = train(cfg, data, out / obj, progress=False)
         vals = [x["val_bpc"] for x in read_log(r["log"]) if x["kind"] == "val"]
         checks[f"{obj}: held-out bpc improves"] = vals[-1] < vals[0]
         checks[f"{obj}: checkpoint reloads"] = _digest(load_checkpoint(r["latest"]).model) == r["weights_sha256"]
