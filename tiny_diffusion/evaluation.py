@@ -17,11 +17,11 @@ from .text import Book, corpus_path, load_book, split_sentences, words
 # %% auto #0
 __all__ = ['DELTA_MIN_WORDS', 'COHERENCE_MIN_PAIRS', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr',
            'function_words', 'burrows_delta', 'delta_rank', 'adjacent_similarity', 'coherence', 'ngrams', 'distinct_n',
-           'repetition_rate', 'Memorizer', 'KneserNey', 'fit_ngram', 'ngram_bpc', 'baseline_verdict', 'NgramJudge',
-           'ModelJudge', 'token_entropy', 'english_word', 'word_validity', 'sample_statistics', 'heldout_slices',
-           'text_metrics', 'verdicts', 'summary_table', 'report_markdown', 'write_report', 'infill_masks',
-           'infilling_scores', 'plot_mask_levels', 'plot_sentence_lengths', 'recorded_book', 'check_references',
-           'evaluate']
+           'repetition_rate', 'Memorizer', 'KneserNey', 'fit_ngram', 'ngram_bpc', 'count_baselines', 'baseline_verdict',
+           'NgramJudge', 'ModelJudge', 'token_entropy', 'english_word', 'word_validity', 'sample_statistics',
+           'heldout_slices', 'text_metrics', 'verdicts', 'summary_table', 'report_markdown', 'write_report',
+           'infill_masks', 'infilling_scores', 'plot_mask_levels', 'plot_sentence_lengths', 'recorded_book',
+           'check_references', 'evaluate']
 
 # %% ../nbs/11_evaluation.ipynb #5c64fe52
 def distribution_distance(a: Sequence[float], b: Sequence[float]) -> dict:
@@ -104,7 +104,7 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
-# %% ../nbs/11_evaluation.ipynb #abc2981e
+# %% ../nbs/11_evaluation.ipynb #0c33ff2f
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
@@ -164,7 +164,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #e5e601f5
+# %% ../nbs/11_evaluation.ipynb #57c4a451
 class KneserNey:
     "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
     def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3):
@@ -228,7 +228,7 @@ class KneserNey:
         "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
         return -np.log(self.prob(self.windows(seq)))
 
-# %% ../nbs/11_evaluation.ipynb #e308b2e4
+# %% ../nbs/11_evaluation.ipynb #c36bf695
 def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
     "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
     from tiny_diffusion.tokenizer import EOS_ID
@@ -248,7 +248,14 @@ def ngram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str
     nats = sum(kn.nats(r).sum() for r in _token_rows(tokenizer, texts, eos=False))   # each text from [BOS]; [EOS] not scored
     return float(nats) / math.log(2) / sum(map(len, texts))
 
-# %% ../nbs/11_evaluation.ipynb #fba12aae
+def count_baselines(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str], order: int = 3,
+                    model: Optional[KneserNey] = None) -> dict:
+    "Held-out BPC of the add-one unigram and the Kneser-Ney `order`-gram of the training texts: what counting alone achieves."
+    from tiny_diffusion.autoregressive import unigram_bpc
+    return dict(unigram=unigram_bpc(tokenizer, train_texts, heldout_texts),
+                kneser_ney=ngram_bpc(tokenizer, train_texts, heldout_texts, order, model), order=order)
+
+# %% ../nbs/11_evaluation.ipynb #ab2b07b3
 _BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
@@ -264,7 +271,7 @@ def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool =
         else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
     return head + " " + "; it ".join(parts) + "." if parts else head + "."
 
-# %% ../nbs/11_evaluation.ipynb #78232df8
+# %% ../nbs/11_evaluation.ipynb #6740d5b6
 class NgramJudge:
     "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
     def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
@@ -302,7 +309,7 @@ class ModelJudge:
             nats += float(ar_nll(self.model, x, m).sum())
         return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
 
-# %% ../nbs/11_evaluation.ipynb #5e9db46a
+# %% ../nbs/11_evaluation.ipynb #f8db78f3
 def token_entropy(rows: Sequence[Sequence[int]]) -> float:
     "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
     c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
@@ -601,7 +608,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #afd0c234
+# %% ../nbs/11_evaluation.ipynb #37047622
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
     "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
@@ -741,7 +748,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     "Evaluate a checkpoint against count baselines, a judge, the held-out text and infilling; writes report.json/.md and plots."
     import torch
     from tiny_diffusion.trainer import load_checkpoint
-    from tiny_diffusion.autoregressive import heldout_score, unigram_bpc
+    from tiny_diffusion.autoregressive import heldout_score
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
     if infill_sentences < 0: raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
     say, t0 = _Progress(progress), time.perf_counter()
@@ -778,8 +785,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
                             if ck.objective == "ar" else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
     say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
     ngram_judge = NgramJudge(tok, train_pars, ngram_order)
-    report["baselines"] = dict(unigram=unigram_bpc(tok, train_pars, prep.heldout),
-                               kneser_ney=ngram_bpc(tok, train_pars, prep.heldout, model=ngram_judge.model), order=ngram_order)
+    report["baselines"] = count_baselines(tok, train_pars, prep.heldout, ngram_order, model=ngram_judge.model)
     plots = []
     if ck.objective == "mdlm":
         from tiny_diffusion.mdlm import loss_by_mask_level
