@@ -267,6 +267,7 @@ class Trainer:
         self.log, self.bar, self.window = RunLog(None), tqdm(disable=True), (0, 0.0)  # opened by `fit`
         self.ckpt_dir, self.resumed = self.out / "checkpoints", None
         self.stopped, self.stage_over, self.new_best, self.stops, self.stage_records = None, False, False, [], []
+        self.last = None                                     # what the last optimizer step did (loss, lr, …)
 
     def stage_budget(self, k: int) -> int:
         "Optimizer steps stage `k` runs: epochs × steps per epoch, capped by `max_steps_per_stage`."
@@ -296,7 +297,7 @@ def begin_stage(self: Trainer, k: int) -> None:
             self.opt.load_state_dict(ck["optimizer"]); self.sched.load_state_dict(ck["scheduler"])
             if ck["scaler"]: self.scaler.load_state_dict(ck["scaler"])
     self.resumed = None                                   # (begin_run has restored the random states)
-    self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False
+    self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False   # (0 epochs: nothing to do)
     self.stage_epochs, self.stage_steps = self.state.epoch, self.state.stage_step
 
 # %% ../nbs/08_trainer.ipynb #97afd077
@@ -376,7 +377,7 @@ def validate(self: Trainer, k: int) -> bool:
     s.bad_epochs = 0 if improved else s.bad_epochs + 1
     self.log.write("val", step=s.global_step, stage=k + 1, epoch=s.epoch + 1, **s.last_val, unigram_bpc=self.unigram,
                    windows=r["windows"], n_t=r["n_t"], val_seconds=round(s.val_seconds, 3), train_seconds=round(s.train_seconds, 3))
-    loss = f" · loss {self.last['loss']:.3f}" if getattr(self, "last", None) else ""
+    loss = f" · loss {self.last['loss']:.3f}" if self.last else ""
     self.say(f"stage {k + 1}/{len(self.stages)} {st.name} · epoch {s.epoch + 1}/{st.epochs} · step {s.global_step}/"
              f"{self.total_steps}{loss} · held-out {r['bpc']:.3f} ± {r['bpc_se']:.3f} bpc (unigram {self.unigram:.3f})")
     if self.cfg.curriculum.patience and s.bad_epochs >= self.cfg.curriculum.patience and not self.stage_over:
@@ -502,11 +503,11 @@ def after_step(self: Trainer, k: int) -> None:
 def end_epoch(self: Trainer, k: int) -> None:
     "At an epoch's end: validation when due, samples, the run state moved on (next epoch or stage), checkpoints."
     s, st, t = self.state, self.stages[k], self.tcfg
-    ending = self.stage_over or s.epoch + 1 >= st.epochs
+    ending = self.stage_over or s.epoch + 1 >= st.epochs or s.stage_step >= self.steps_per_stage[k]
     due = ending or (t.eval_every_steps <= 0 and (s.epoch + 1) % max(1, t.eval_every_epochs) == 0)
     improved = self.validate(k) if due and s.val_step != s.global_step else False
     if not due: self.say(f"stage {k + 1}/{len(self.stages)} {st.name} · epoch {s.epoch + 1}/{st.epochs} done · "
-                         f"step {s.global_step}/{self.total_steps} · loss {self.last['loss']:.3f}")
+                         f"step {s.global_step}/{self.total_steps}" + (f" · loss {self.last['loss']:.3f}" if self.last else ""))
     ending = ending or self.stage_over                         # validation may have found a plateau
     if self.main and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0:
         t0 = time.perf_counter()
