@@ -489,6 +489,9 @@ def begin_run(self: Trainer) -> None:
     self.say(f"train {self.objective}: {len(self.stages)} stage(s), {self.total_steps} steps, {n_par:,} parameters on "
              f"{self.device}{where}; precision: {self.precision} ({why}); unigram baseline {self.unigram:.3f} bpc{again}")
     if self.resumed: set_rng_state(self.resumed[1]["rng"])
+    elif (self.ckpt_dir / "latest.pt").is_file():
+        self.say(f"note: {self.ckpt_dir} holds an earlier run's checkpoints; this run replaces them "
+                 "(resume='auto' would continue that run instead)")
 
 @patch
 def after_step(self: Trainer, k: int) -> None:
