@@ -257,9 +257,13 @@ class Trainer:
         self.importance = token_importance(self.tok, data.importance) if use_imp else None
         prec = choose_precision(self.tcfg.precision, self.device)
         if world_size > 1:                                   # every process uses rank 0's measured choice
-            box = [prec]; torch.distributed.broadcast_object_list(box, src=0); prec = box[0]
+            box = [prec]
+            torch.distributed.broadcast_object_list(box, src=0)
+            prec = box[0]
         self.autocast, self.scaler, self.precision = precision_setup(prec, self.device)
-        torch.manual_seed(cfg.seed); np.random.seed(cfg.seed); random.seed(cfg.seed)
+        torch.manual_seed(cfg.seed)
+        np.random.seed(cfg.seed)
+        random.seed(cfg.seed)
         self.model = Transformer(cfg.model, causal=self.objective == "ar").to(self.device)
         self.fwd = self.model                                # what the loop calls (DDP / compile wrap it: `wrap`)
         self.opt = self.sched = None
@@ -294,7 +298,8 @@ def begin_stage(self: Trainer, k: int) -> None:
         self.sched = make_scheduler(self.opt, self.tcfg, self.steps_per_stage[k] if per_stage else self.total_steps)
         ck = self.resumed[1] if self.resumed else None
         if ck is not None and (not per_stage or self.state.stage_step > 0):  # a fresh stage would reset them anyway
-            self.opt.load_state_dict(ck["optimizer"]); self.sched.load_state_dict(ck["scheduler"])
+            self.opt.load_state_dict(ck["optimizer"])
+            self.sched.load_state_dict(ck["scheduler"])
             if ck["scaler"]: self.scaler.load_state_dict(ck["scaler"])
     self.resumed = None                                   # (begin_run has restored the random states)
     self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False   # (0 epochs: nothing to do)
@@ -318,7 +323,9 @@ def stop(self: Trainer, why: str) -> bool:
 def _digest(model) -> str:
     "SHA-256 of the weights: equal digests, equal models (how the tests compare runs)."
     h = hashlib.sha256()
-    for k, v in sorted(model.state_dict().items()): h.update(k.encode()); h.update(v.detach().cpu().float().numpy().tobytes())
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().float().numpy().tobytes())
     return h.hexdigest()
 
 # %% ../nbs/08_trainer.ipynb #73260772
@@ -344,14 +351,20 @@ def step(self: Trainer, k: int, group: list) -> bool:
                 loss, info = self.loss_fn(self.fwd, x, m, self.objective, st, self.tcfg, gen, self.importance, share)
             if not _all_ok(bool(torch.isfinite(loss)), self.world, self.device): return self.stop(f"loss is {loss.item()}")
             self.scaler.scale(loss / len(group)).backward()    # gradients of the mean over micro-batches
-        loss_sum += loss.item() / len(group); n_tok += int(m.sum()) * self.world
+        loss_sum += loss.item() / len(group)
+        n_tok += int(m.sum()) * self.world
         if "mask_rate" in info: rates.append(float(info["mask_rate"]))
     self.scaler.unscale_(self.opt)                             # clip the true gradient, not the scaled one
     gnorm = clip_gradients(self.model, self.tcfg.grad_clip)
     if not self.scaler.is_enabled() and not _all_ok(math.isfinite(gnorm), self.world, self.device):
         return self.stop(f"gradient norm is {gnorm}")          # (with fp16 the scaler skips such a step itself)
-    self.scaler.step(self.opt); self.scaler.update(); self.sched.step(); self.opt.zero_grad(set_to_none=True)
-    s.stage_step += 1; s.global_step += 1; s.epoch_step += 1
+    self.scaler.step(self.opt)
+    self.scaler.update()
+    self.sched.step()
+    self.opt.zero_grad(set_to_none=True)
+    s.stage_step += 1
+    s.global_step += 1
+    s.epoch_step += 1
     self.last = dict(loss=loss_sum, lr=self.sched.get_last_lr()[0], mask_rate=float(np.mean(rates)) if rates else None,
                      full_share=share, grad_norm=gnorm, tokens=n_tok, seconds=time.perf_counter() - t0)
     s.train_seconds += self.last["seconds"]
@@ -444,7 +457,8 @@ def progress_bar(self: Trainer, k: int) -> tqdm:
 def log_step(self: Trainer, k: int) -> None:
     "After an optimizer step: the bar moves; every `log_every` steps, a `train` record."
     s, last = self.state, self.last
-    self.bar.update(1); self.bar.set_postfix(loss=f"{last['loss']:.3f}", refresh=False)
+    self.bar.update(1)
+    self.bar.set_postfix(loss=f"{last['loss']:.3f}", refresh=False)
     self.window = (self.window[0] + last["tokens"], self.window[1] + last["seconds"])  # since the last record
     if s.global_step % max(1, self.tcfg.log_every): return
     self.log.write("train", step=s.global_step, stage=k + 1, epoch=s.epoch + 1, loss=last["loss"], lr=last["lr"],
@@ -459,7 +473,9 @@ def distributed_setup(device_name: str = "auto") -> tuple[int, int, torch.device
     if world <= 1: return 0, 1, get_device(device_name), False
     rank, local = int(os.environ["RANK"]), int(os.environ.get("LOCAL_RANK", "0"))
     dev = get_device(device_name)
-    if dev.type == "cuda": dev = torch.device("cuda", local); torch.cuda.set_device(dev)
+    if dev.type == "cuda":
+        dev = torch.device("cuda", local)
+        torch.cuda.set_device(dev)
     mine = not torch.distributed.is_initialized()
     if mine: torch.distributed.init_process_group("nccl" if dev.type == "cuda" else "gloo")
     return rank, world, dev, mine
@@ -531,12 +547,15 @@ def end_stage(self: Trainer, k: int) -> None:
     self.bar.close()
     if self.stopped:
         msg = f"stage {k + 1} ({st.name}) stopped: {self.stopped}; the last good checkpoint is kept ({self.ckpt_dir / 'latest.pt'})"
-        self.say(msg); self.log.write("nonfinite", step=s.global_step, stage=k + 1, message=msg); self.stops.append(msg)
+        self.say(msg)
+        self.log.write("nonfinite", step=s.global_step, stage=k + 1, message=msg)
+        self.stops.append(msg)
         self.stage_epochs, self.stage_steps = s.epoch, s.stage_step
     if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
     rec = dict(stage=k + 1, name=st.name, format=st.format, epochs=self.stage_epochs, steps=self.stage_steps,
                best_val_bpc=_round(s.best_stage_bpc[k]), stopped=self.stopped)
-    self.stage_records.append(rec); self.log.write("stage_end", step=s.global_step, **rec)
+    self.stage_records.append(rec)
+    self.log.write("stage_end", step=s.global_step, **rec)
     if not self.stopped: self.say(f"stage {k + 1}/{len(self.stages)} {st.name} done: {rec['steps']} steps, "
                                   f"best {rec['best_val_bpc']:.3f} bpc")
 
@@ -546,10 +565,13 @@ def fit(self: Trainer) -> dict:
     self.begin_run()
     s = self.state
     for k in range(s.stage, len(self.stages)):
-        self.begin_stage(k); self.bar = self.progress_bar(k)
+        self.begin_stage(k)
+        self.bar = self.progress_bar(k)
         while not self.stage_over:
             for group in self.groups(k, s.epoch)[s.epoch_step:]:
-                if s.stage_step >= self.steps_per_stage[k]: self.stage_over = True; break
+                if s.stage_step >= self.steps_per_stage[k]:
+                    self.stage_over = True
+                    break
                 if not self.step(k, group): break              # the NaN guard stopped the stage
                 self.after_step(k)
                 if self.stage_over: break
@@ -597,7 +619,8 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
           progress: bool = True, loss_fn: Optional[Callable] = None) -> dict:
     "Train `cfg.training.objective` ('mdlm' or 'ar') through the curriculum on `book`; returns a summary of the run."
     cfg = ProjectConfig.from_dict(cfg.to_dict())  # a private copy: the run sets vocab_size and output_dir
-    out = Path(output_dir or cfg.output_dir); cfg.output_dir = str(out)
+    out = Path(output_dir or cfg.output_dir)
+    cfg.output_dir = str(out)
     t = cfg.training
     if t.objective == "mdlm" and t.soft_masking and t.exact_masking:
         raise TinyDiffusionError("training.soft_masking needs coin-flip masking; set training.exact_masking=false")
@@ -630,7 +653,8 @@ def self_test(output_dir: Union[str, Path]) -> dict:
 def integration_test(book: Union[str, Path], output_dir: Union[str, Path]) -> dict:
     "The training half of `train --test-integration`: prepare a slice of `book`, three short stages, a sample."
     t0, out = time.time(), Path(output_dir)
-    cfg = ProjectConfig.test_integration(); cfg.output_dir = str(out)
+    cfg = ProjectConfig.test_integration()
+    cfg.output_dir = str(out)
     r = train(cfg, book, out, progress=False)
     ck = load_checkpoint(r["best_model"] or r["latest"])
     g = save_samples(ck.model, ck.tokenizer, cfg, out / "samples" / "integration.json", dict(checkpoint=r["best_model"]), n=1)
