@@ -104,7 +104,7 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
-# %% ../nbs/11_evaluation.ipynb #34c8ac14
+# %% ../nbs/11_evaluation.ipynb #9e7f81b7
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
@@ -164,14 +164,17 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #c7b104be
+# %% ../nbs/11_evaluation.ipynb #8b0407f3
 class KneserNey:
     "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
-    def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3):
+    def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3,
+                 discount: Optional[float] = None):
         if order < 1: raise TinyDiffusionError(f"n-gram order must be at least 1, not {order}")
         if float(vocab_size) ** order >= 2 ** 62:
             raise TinyDiffusionError(f"a {order}-gram key over {vocab_size} tokens overflows 64 bits; use a lower order")
-        self.V, self.order, self.bos = vocab_size, order, bos
+        if discount is not None and not 0 < discount < 1:
+            raise TinyDiffusionError(f"discount must be in (0, 1), not {discount}; or None to estimate it per order")
+        self.V, self.order, self.bos, self.discount = vocab_size, order, bos, discount
         seqs = [s for s in seqs if len(s)]
         if not seqs: raise TinyDiffusionError("the n-gram model got no training tokens; pass the training text")
         grams = np.concatenate([self.windows(s) for s in seqs])              # [N, order]: history …, token
@@ -199,6 +202,7 @@ class KneserNey:
     def _level(self, g: np.ndarray, c: np.ndarray, k: int) -> dict:
         n1, n2 = int((c == 1).sum()), int((c == 2).sum())
         D = min(max(n1 / (n1 + 2 * n2), 0.05), 0.95) if n1 + n2 else 0.5   # Ney's estimate D = n1/(n1 + 2 n2)
+        D = self.discount if self.discount is not None else D
         hist = self._key(g[:, :-1]) if k > 1 else np.zeros(len(g), dtype=np.int64)
         hu, inv = np.unique(hist, return_inverse=True)
         return dict(D=D, keys=self._key(g), counts=c.astype(np.float64), hist=hu,  # keys come sorted from np.unique
@@ -228,7 +232,7 @@ class KneserNey:
         "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
         return -np.log(self.prob(self.windows(seq)))
 
-# %% ../nbs/11_evaluation.ipynb #ce34df2c
+# %% ../nbs/11_evaluation.ipynb #e976999a
 def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
     "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
     from tiny_diffusion.tokenizer import EOS_ID
@@ -255,7 +259,7 @@ def count_baselines(tokenizer, train_texts: Sequence[str], heldout_texts: Sequen
     return dict(unigram=unigram_bpc(tokenizer, train_texts, heldout_texts),
                 kneser_ney=ngram_bpc(tokenizer, train_texts, heldout_texts, order, model), order=order)
 
-# %% ../nbs/11_evaluation.ipynb #ce1270b1
+# %% ../nbs/11_evaluation.ipynb #94d45f72
 _BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
@@ -271,7 +275,7 @@ def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool =
         else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
     return head + " " + "; it ".join(parts) + "." if parts else head + "."
 
-# %% ../nbs/11_evaluation.ipynb #1c704eba
+# %% ../nbs/11_evaluation.ipynb #35566125
 class NgramJudge:
     "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
     def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
@@ -309,7 +313,7 @@ class ModelJudge:
             nats += float(ar_nll(self.model, x, m).sum())
         return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
 
-# %% ../nbs/11_evaluation.ipynb #b61fa910
+# %% ../nbs/11_evaluation.ipynb #77a5d536
 def token_entropy(rows: Sequence[Sequence[int]]) -> float:
     "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
     c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
@@ -608,7 +612,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #d62936af
+# %% ../nbs/11_evaluation.ipynb #95f2a8c3
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
     "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
