@@ -11,7 +11,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .config import TinyDiffusionError
-from .mdlm import Chunks, _VISIBLE, bpc, maskable, nelbo
+from .mdlm import Chunks, _VISIBLE, bpc, logits_at, maskable, nelbo
 from .model import Transformer, evaluating, sample_logits
 from .tokenizer import BOS_ID
 
@@ -26,10 +26,12 @@ def _token_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.
         raise TinyDiffusionError("the AR loss needs a causal model; build Transformer(cfg, causal=True)")
     counted = maskable(tokens, pad_mask) if text_only else \
         (torch.ones_like(tokens, dtype=torch.bool) if pad_mask is None else pad_mask.bool())   # [B, T]
-    logits = model(tokens, pad_mask=pad_mask)[:, :-1]                            # predicts tokens[:, 1:]: [B, T-1, V]
-    nll = F.cross_entropy(logits.float().transpose(1, 2), tokens[:, 1:], reduction="none")  # [B, T-1]
-    target = counted[:, 1:]
-    return nll * target, target
+    target = counted[:, 1:]                                                      # counted targets: [B, T-1]
+    before = F.pad(target, (0, 1))                                               # the positions that predict them: [B, T]
+    logits = logits_at(model, tokens, pad_mask, before)                          # only those rows: [N, V]
+    nll = torch.zeros(target.shape, device=tokens.device)
+    nll[target] = F.cross_entropy(logits.float(), tokens[:, 1:][target], reduction="none")  # [B, T-1]
+    return nll, target
 
 def ar_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, dict]:
     "Mean next-token cross-entropy over real targets; returns (loss, info)."
@@ -71,7 +73,7 @@ def ar_generate(model: nn.Module, prompt_ids: list[int], max_new_tokens: int, te
     model.train(was_training)
     return ids
 
-# %% ../nbs/07_autoregressive.ipynb #73c25661
+# %% ../nbs/07_autoregressive.ipynb #7093047e
 @torch.no_grad()
 def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n_t: int = 8, seed: int = 0,
                   device=None, autocast=None, rank: int = 0, world_size: int = 1, max_chunks: int = 0) -> dict:

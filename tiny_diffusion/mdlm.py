@@ -15,8 +15,8 @@ from .tokenizer import BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'soft_mask_probs',
-           'maskable', 'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'mdlm_loss',
-           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
+           'maskable', 'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'logits_at',
+           'mdlm_loss', 'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
 
 # %% ../nbs/06_mdlm.ipynb #6a38ea65
 class Schedule:
@@ -150,7 +150,7 @@ def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: flo
     targets = targets - (targets > MASK_ID).long()                           # re-index past the dropped column
     return F.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
 
-def _logits_at(model: nn.Module, noisy: torch.Tensor, pad_mask: Optional[torch.Tensor], where: torch.Tensor) -> torch.Tensor:
+def logits_at(model: nn.Module, noisy: torch.Tensor, pad_mask: Optional[torch.Tensor], where: torch.Tensor) -> torch.Tensor:
     "Logits [N, V] at the positions `where` [B, T]; a model with a `select` argument projects only those to the vocabulary."
     params = inspect.signature(model.forward).parameters.values()
     if any(p.name == "select" or p.kind is p.VAR_KEYWORD for p in params):
@@ -178,7 +178,7 @@ def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.T
         t = sample_times(B, sched, mask_range, generator, tokens.device, full_share)           # [B]
         noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), pad_mask, generator, importance)
         w_row, t_mean = sched.weight(t).to(tokens.device), t.mean().item()                      # w(t_b): [B]
-    logits = _logits_at(model, noisy, pad_mask, is_masked)                                   # [N masked, V]
+    logits = logits_at(model, noisy, pad_mask, is_masked)                                   # [N masked, V]
     ce = _masked_ce(logits, tokens[is_masked], label_smoothing)                              # [N masked]
     w = w_row.float()[:, None].expand(B, T)[is_masked]                                       # weight per masked token: [N]
     n_real = real.sum().clamp(min=1)
@@ -203,7 +203,7 @@ def nelbo(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tenso
             rate = 1 - (r + shift) / n_t                                     # repeat r: the r-th stratum of (0, 1]
             noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, g)
             ce = torch.zeros(B, T, device=tokens.device)
-            ce[is_masked] = _masked_ce(_logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked])
+            ce[is_masked] = _masked_ce(logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked])
             out[r] = torch.where(n > 0, n / k.clamp(min=1) * ce.sum(1), 0.0)  # (n/k)·Σ_M CE
     return out if per_repeat else out.mean(0)
 
@@ -251,6 +251,6 @@ def loss_by_mask_level(model: nn.Module, tokens: torch.Tensor, pad_mask: Optiona
     with evaluating(model):
         for m in levels:
             noisy, is_masked, _ = mask_exact(tokens, torch.full((len(tokens),), float(m)), pad_mask, g)
-            out[float(m)] = _masked_ce(_logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked]).mean().item() \
+            out[float(m)] = _masked_ce(logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked]).mean().item() \
                 if is_masked.any() else float("nan")
     return out
