@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #4b070749
 from __future__ import annotations
-import argparse, json, os, re, shutil, sys, tempfile
+import argparse, contextlib, json, os, re, shutil, sys, tempfile
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -15,9 +15,9 @@ from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRE
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
            'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'add_config_args', 'config_from_args',
            'build_parser', 'parse', 'config_command', 'command', 'main', 'output_dir', 'prepare_command',
-           'train_config', 'check_train_output', 'plain', 'train_command', 'evaluate_command', 'generate_command',
-           'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site', 'notebook_markdown',
-           'build_readme', 'build_docs', 'docs_server', 'docs_command']
+           'train_config', 'check_train_output', 'plain', 'process_group', 'train_command', 'evaluate_command',
+           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site',
+           'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -255,6 +255,17 @@ def _rank() -> int:
     "This process's rank under torchrun (0 when run alone): only rank 0 prints summaries and deletes files."
     return int(os.environ.get("RANK", "0"))
 
+@contextlib.contextmanager
+def process_group(device: str = "auto"):
+    "Under torchrun, join the process group once for the whole command (a self-test trains twice), and leave it at the end."
+    from tiny_diffusion.trainer import distributed_setup
+    *_, mine = distributed_setup(device)   # alone (WORLD_SIZE 1): nothing to join
+    try: yield
+    finally:
+        if mine:
+            import torch.distributed
+            torch.distributed.destroy_process_group()
+
 
 # %% ../nbs/14_cli.ipynb #decc954c
 @command("train")
@@ -264,10 +275,12 @@ def train_command(args) -> int:
     cfg = train_config(args)
     if args.test or args.test_integration:
         out = Path(args.output or tempfile.mkdtemp(prefix="tiny-diffusion-test-"))
-        if args.test: result = trainer.self_test(out)
+        if args.test:
+            with process_group("cpu"): result = trainer.self_test(out)      # two trainings, one process group
         else:
             from tiny_diffusion.text import resolve_book
-            result = trainer.integration_test(resolve_book(args.book or "frankenstein"), out)
+            with process_group(ProjectConfig.test_integration().training.device):
+                result = trainer.integration_test(resolve_book(args.book or "frankenstein"), out)
         if _rank() == 0: return _print_checks(result)
         return 0 if result["passed"] else 1
     if not args.book:
@@ -277,7 +290,8 @@ def train_command(args) -> int:
     book, out = resolve_book(args.book), Path(cfg.output_dir)
     check_train_output(out, args.resume, args.overwrite)
     if args.overwrite and _rank() == 0: shutil.rmtree(out / "checkpoints", ignore_errors=True)
-    summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
+    with process_group(cfg.training.device):
+        summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
     if _rank() == 0: _print_summary(summary)
     return 0
 
