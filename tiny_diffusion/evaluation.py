@@ -104,7 +104,7 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
-# %% ../nbs/11_evaluation.ipynb #a82afdfc
+# %% ../nbs/11_evaluation.ipynb #bb28b0d4
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
@@ -164,7 +164,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #f20755b5
+# %% ../nbs/11_evaluation.ipynb #6b97d69e
 class KneserNey:
     "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
     def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3,
@@ -232,7 +232,7 @@ class KneserNey:
         "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
         return -np.log(self.prob(self.windows(seq)))
 
-# %% ../nbs/11_evaluation.ipynb #d7ec2b70
+# %% ../nbs/11_evaluation.ipynb #357c04a1
 def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
     "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
     from tiny_diffusion.tokenizer import EOS_ID
@@ -259,7 +259,7 @@ def count_baselines(tokenizer, train_texts: Sequence[str], heldout_texts: Sequen
     return dict(unigram=unigram_bpc(tokenizer, train_texts, heldout_texts),
                 kneser_ney=ngram_bpc(tokenizer, train_texts, heldout_texts, order, model), order=order)
 
-# %% ../nbs/11_evaluation.ipynb #14af33a9
+# %% ../nbs/11_evaluation.ipynb #0eb2c4e6
 _BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
@@ -275,7 +275,7 @@ def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool =
         else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
     return head + " " + "; it ".join(parts) + "." if parts else head + "."
 
-# %% ../nbs/11_evaluation.ipynb #89b252eb
+# %% ../nbs/11_evaluation.ipynb #d52d67ed
 class NgramJudge:
     "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
     def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
@@ -313,7 +313,7 @@ class ModelJudge:
             nats += float(ar_nll(self.model, x, m).sum())
         return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
 
-# %% ../nbs/11_evaluation.ipynb #f9280160
+# %% ../nbs/11_evaluation.ipynb #61b6ceac
 def token_entropy(rows: Sequence[Sequence[int]]) -> float:
     "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
     c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
@@ -616,7 +616,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #1ef7789a
+# %% ../nbs/11_evaluation.ipynb #7c235b71
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
     "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
