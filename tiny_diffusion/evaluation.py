@@ -49,12 +49,14 @@ def mattr(texts: Union[str, Sequence[str]], window: int = 50) -> float:
         ws = words(t)
         if len(ws) < window: continue
         counts = Counter(ws[:window])
-        total += len(counts); n_windows += 1
+        total += len(counts)
+        n_windows += 1
         for out, inc in zip(ws, ws[window:]):
             counts[out] -= 1
             if counts[out] == 0: del counts[out]
             counts[inc] += 1
-            total += len(counts); n_windows += 1
+            total += len(counts)
+            n_windows += 1
     if n_windows == 0:
         raise TinyDiffusionError(f"MATTR needs a text of at least {window} words; generate longer samples or lower the window")
     return total / (n_windows * window)
@@ -100,11 +102,12 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
     E = E / np.clip(np.linalg.norm(E, axis=1, keepdims=True), 1e-12, None)
     sims, start = [], 0
     for g in groups:
-        block = E[start:start + len(g)]; start += len(g)
+        block = E[start:start + len(g)]
+        start += len(g)
         sims.extend((block[:-1] * block[1:]).sum(1))
     return float(np.mean(sims))
 
-# %% ../nbs/11_evaluation.ipynb #bb28b0d4
+# %% ../nbs/11_evaluation.ipynb #18cc1e63
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
@@ -119,7 +122,8 @@ def coherence(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.n
     baseline = float((tot @ tot - n) / (n * (n - 1)))     # mean cosine over all pairs of two different sentences
     adj, dup, start = [], [], 0
     for g in groups:
-        b = E[start:start + len(g)]; start += len(g)
+        b = E[start:start + len(g)]
+        start += len(g)
         adj.extend((b[:-1] * b[1:]).sum(1))
         ws = [set(words(s)) for s in g]
         dup.extend(_jaccard(x, y) >= duplicate for x, y in zip(ws, ws[1:]))
@@ -164,7 +168,7 @@ class Memorizer:
         m = self._matcher.find_longest_match(0, len(ws), 0, len(self.words))
         return m.size, " ".join(ws[m.a:m.a + m.size])
 
-# %% ../nbs/11_evaluation.ipynb #6b97d69e
+# %% ../nbs/11_evaluation.ipynb #c030fd3e
 class KneserNey:
     "Interpolated Kneser-Ney n-gram model of token-id sequences (Chen & Goodman 1999), discounts from count-of-counts."
     def __init__(self, seqs: Sequence[Sequence[int]], vocab_size: int, order: int = 3, bos: int = 3,
@@ -182,7 +186,9 @@ class KneserNey:
         g, self.levels = self._unkey(uniq, order), {}
         for k in range(order, 0, -1):                # order: raw counts; below: number of distinct left neighbours
             self.levels[k] = self._level(g, counts, k)
-            if k > 1: uniq, counts = np.unique(self._key(g[:, 1:]), return_counts=True); g = self._unkey(uniq, k - 1)
+            if k > 1:
+                uniq, counts = np.unique(self._key(g[:, 1:]), return_counts=True)
+                g = self._unkey(uniq, k - 1)
 
     def windows(self, seq: Sequence[int]) -> np.ndarray:
         "Rows [history (order-1 tokens, [BOS]-padded), token] for every token of `seq`: [len(seq), order]."
@@ -232,7 +238,7 @@ class KneserNey:
         "-log P of each token of `seq` given the tokens before it (the first sees only [BOS] padding): [len(seq)]."
         return -np.log(self.prob(self.windows(seq)))
 
-# %% ../nbs/11_evaluation.ipynb #357c04a1
+# %% ../nbs/11_evaluation.ipynb #2ec8a8f0
 def _token_rows(tokenizer, texts: Sequence[str], eos: bool = True) -> list[list[int]]:
     "Each text's token ids, followed by [EOS] (what an AR model predicts after [BOS])."
     from tiny_diffusion.tokenizer import EOS_ID
@@ -259,7 +265,7 @@ def count_baselines(tokenizer, train_texts: Sequence[str], heldout_texts: Sequen
     return dict(unigram=unigram_bpc(tokenizer, train_texts, heldout_texts),
                 kneser_ney=ngram_bpc(tokenizer, train_texts, heldout_texts, order, model), order=order)
 
-# %% ../nbs/11_evaluation.ipynb #0eb2c4e6
+# %% ../nbs/11_evaluation.ipynb #811aa628
 _BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
@@ -275,7 +281,7 @@ def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool =
         else: parts.append(f"is NOT better than {what}: {-gap:.3f} BPC worse")
     return head + " " + "; it ".join(parts) + "." if parts else head + "."
 
-# %% ../nbs/11_evaluation.ipynb #d52d67ed
+# %% ../nbs/11_evaluation.ipynb #abd03142
 class NgramJudge:
     "Scores texts with a Kneser-Ney n-gram of the training text (offline, and it did not write the samples)."
     def __init__(self, tokenizer, train_texts: Sequence[str], order: int = 3):
@@ -313,7 +319,7 @@ class ModelJudge:
             nats += float(ar_nll(self.model, x, m).sum())
         return dict(nats=nats, tokens=sum(map(len, rows)), chars=sum(map(len, texts)))
 
-# %% ../nbs/11_evaluation.ipynb #61b6ceac
+# %% ../nbs/11_evaluation.ipynb #103d9f73
 def token_entropy(rows: Sequence[Sequence[int]]) -> float:
     "Unigram entropy in bits of the pooled tokens of `rows` (low when a text repeats a few tokens)."
     c = np.bincount(np.concatenate([np.asarray(r, dtype=np.int64) for r in rows] + [np.zeros(0, np.int64)]))
@@ -432,7 +438,8 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
             for i in rng.permutation(len(gs)):
                 g = gs[i][:max(2, book_sentences - n)]
                 if len(g) < 2: continue
-                picked.append(g); n += len(g)
+                picked.append(g)
+                n += len(g)
                 if n >= book_sentences: break
             return picked
         picked, held_picked = pick(book_groups), pick(held_groups)
@@ -616,7 +623,7 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
     return dict(json=_atomic_write(out / "report.json", json.dumps(report, indent=2, default=float)),
                 markdown=_atomic_write(out / "report.md", report_markdown(report)))
 
-# %% ../nbs/11_evaluation.ipynb #7c235b71
+# %% ../nbs/11_evaluation.ipynb #f06b35ea
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
     "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
@@ -628,11 +635,15 @@ def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, ra
     for n in lengths:
         m = np.zeros(n, dtype=bool)
         if mode == "random":
-            if n < 2: out.append(None); continue
+            if n < 2:
+                out.append(None)
+                continue
             m[rng.choice(n, max(1, round(rate * n)), replace=False)] = True
         else:
             L = int(rng.integers(lo, hi + 1))
-            if n < L + 2: out.append(None); continue                 # keep a visible token on each side
+            if n < L + 2:                                            # keep a visible token on each side
+                out.append(None)
+                continue
             s = int(rng.integers(1, n - L))                          # span inside (1, n-1)
             m[s:s + L] = True
         out.append(m)
@@ -665,7 +676,8 @@ def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], obje
             else:                                                   # AR: the true left context only, next-token logits
                 out = model(x, pad_mask=pad).float()                                    # position i predicts i+1
                 logits = torch.cat([torch.zeros_like(out[:, :1]), out[:, :-1]], 1)      # position i: prediction of token i
-            lps.append(logits[hide].log_softmax(-1).cpu().numpy()); ys.append(x[hide].cpu().numpy())
+            lps.append(logits[hide].log_softmax(-1).cpu().numpy())
+            ys.append(x[hide].cpu().numpy())
     return np.concatenate(lps), np.concatenate(ys)
 
 def infilling_scores(model, tokenizer, sentences: Sequence[str], objective: str, mode: str = "random", seed: int = 0,
@@ -690,7 +702,9 @@ def infilling_scores(model, tokenizer, sentences: Sequence[str], objective: str,
 def _save_fig(fig, path: Path) -> Path:
     "Save a matplotlib figure atomically as PNG."
     import io, matplotlib.pyplot as plt
-    buf = io.BytesIO(); fig.savefig(buf, format="png", dpi=110, bbox_inches="tight"); plt.close(fig)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, bbox_inches="tight")
+    plt.close(fig)
     return _atomic_write(path, buf.getvalue())
 
 def plot_mask_levels(levels: dict, path: Union[str, Path]) -> Path:
@@ -709,7 +723,8 @@ def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Uni
     bins = np.arange(0, max(max(samples, default=1), max(book, default=1), 80) + 5, 5)
     ax.hist(book, bins=bins, density=True, alpha=0.5, label="book")
     ax.hist(samples, bins=bins, density=True, alpha=0.5, label="samples")
-    ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths"); ax.legend()
+    ax.set(xlabel="words per sentence", ylabel="density", title="Sentence lengths")
+    ax.legend()
     return _save_fig(fig, Path(path))
 
 # %% ../nbs/11_evaluation.ipynb #63023156
