@@ -4,7 +4,7 @@
 
 # %% ../nbs/14_cli.ipynb #4b070749
 from __future__ import annotations
-import argparse, contextlib, json, os, re, shutil, sys, tempfile
+import argparse, contextlib, json, os, re, shutil, sys, tempfile, time
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
@@ -15,9 +15,9 @@ from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRE
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
            'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'add_config_args', 'config_from_args',
            'build_parser', 'parse', 'config_command', 'command', 'main', 'output_dir', 'prepare_command',
-           'train_config', 'check_train_output', 'plain', 'process_group', 'train_command', 'evaluate_command',
-           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site',
-           'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
+           'train_config', 'check_train_output', 'plain', 'process_group', 'integration_check', 'train_command',
+           'evaluate_command', 'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url',
+           'offline_site', 'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -267,6 +267,22 @@ def process_group(device: str = "auto"):
             torch.distributed.destroy_process_group()
 
 
+# %% ../nbs/14_cli.ipynb #b1efc59f
+def integration_check(book: Path, out: Path) -> dict:
+    "`train --test-integration`: the trainer's half (prepare a slice, three short stages, a sample), then an evaluation report."
+    from tiny_diffusion import trainer
+    from tiny_diffusion.evaluation import evaluate
+    t0, result = time.time(), trainer.integration_test(book, out)
+    if _rank() == 0:        # one report: the other processes have nothing left to do
+        ckpt = result["train"].get("best_model") or result["train"]["latest"]
+        result["evaluation"] = evaluate(ckpt, book=book, samples=4, output_dir=out / "eval", style_analysis=False,
+                                        seed=ProjectConfig.test_integration().seed, progress=False)
+        result["checks"]["evaluation report written"] = (out / "eval" / "report.json").is_file()
+    result["passed"] = all(result["checks"].values())
+    result["seconds"] = round(time.time() - t0, 1)
+    return result
+
+
 # %% ../nbs/14_cli.ipynb #decc954c
 @command("train")
 def train_command(args) -> int:
@@ -280,7 +296,7 @@ def train_command(args) -> int:
         else:
             from tiny_diffusion.text import resolve_book
             with process_group(ProjectConfig.test_integration().training.device):
-                result = trainer.integration_test(resolve_book(args.book or "frankenstein"), out)
+                result = integration_check(resolve_book(args.book or "frankenstein"), out)
         if _rank() == 0: return _print_checks(result)
         return 0 if result["passed"] else 1
     if not args.book:
