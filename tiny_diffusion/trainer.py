@@ -231,11 +231,27 @@ def save_samples(model, tokenizer: BookTokenizer, cfg: ProjectConfig, path: Path
     return rec
 
 # %% ../nbs/08_trainer.ipynb #a164cdb5
+def _init_name(model) -> str:
+    "The pretrained encoder `model` was initialised from ('' = built from scratch): what its checkpoints record."
+    extra = model.checkpoint_extra() if hasattr(model, "checkpoint_extra") else {}
+    return extra.get("pretrained", {}).get("name", "")
+
+def _check_model(model: torch.nn.Module, objective: str, vocab: int) -> None:
+    "One-line errors for a model handed to the trainer that cannot train on this objective and tokenizer."
+    if getattr(model, "causal", False) != (objective == "ar"):
+        raise TinyDiffusionError(f"the model given is {'causal' if getattr(model, 'causal', False) else 'bidirectional'} "
+                                 f"but training.objective is {objective!r}; pass a model for that objective")
+    if getattr(getattr(model, "cfg", None), "vocab_size", vocab) != vocab:
+        raise TinyDiffusionError(f"the model given predicts {model.cfg.vocab_size} tokens but the tokenizer has {vocab}; "
+                                 "pass the tokenizer that belongs to the model")
+
 class Trainer:
     "One run: config, prepared data, model, optimizer and where the run stands (`state`); `fit()` trains it."
     def __init__(self, cfg: ProjectConfig, data, output_dir: Union[str, Path], loss_fn: Optional[Callable] = None,
-                 progress: bool = False, rank: int = 0, world_size: int = 1, device: Union[str, torch.device] = "cpu"):
-        self.cfg, self.tcfg, self.objective, self.data, self.tok = cfg, cfg.training, cfg.training.objective, data, data.tokenizer
+                 progress: bool = False, rank: int = 0, world_size: int = 1, device: Union[str, torch.device] = "cpu",
+                 model: Optional[torch.nn.Module] = None, tokenizer: Optional[BookTokenizer] = None):
+        self.cfg, self.tcfg, self.objective, self.data = cfg, cfg.training, cfg.training.objective, data
+        self.tok = tokenizer or data.tokenizer               # another tokenizer (a pretrained model's) replaces the book's
         self.out, self.rank, self.world, self.device = Path(output_dir), rank, world_size, torch.device(device)
         self.main, self.progress, self.loss_fn = rank == 0, progress, loss_fn or compute_loss
         cfg.model.vocab_size = len(self.tok)
@@ -264,7 +280,8 @@ class Trainer:
         torch.manual_seed(cfg.seed)
         np.random.seed(cfg.seed)
         random.seed(cfg.seed)
-        self.model = Transformer(cfg.model, causal=self.objective == "ar").to(self.device)
+        if model is not None: _check_model(model, self.objective, len(self.tok))
+        self.model = (model if model is not None else Transformer(cfg.model, causal=self.objective == "ar")).to(self.device)
         self.fwd = self.model                                # what the loop calls (DDP / compile wrap it: `wrap`)
         self.opt = self.sched = None
         self.state = RunState(best_stage_bpc=[math.inf] * len(self.stages))
@@ -400,11 +417,16 @@ def validate(self: Trainer, k: int) -> bool:
     return improved
 
 # %% ../nbs/08_trainer.ipynb #9cb3cbf2
-def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True) -> None:
+def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True, init: str = "") -> None:
     "One-line errors for a checkpoint this config cannot continue (another objective, model, schedule or version)."
     if "run_state" not in ck:
         raise TinyDiffusionError(f"checkpoint {str(path)!r} was written by an older tiny_diffusion and cannot be resumed "
                                  "(it still loads for generation); start a new run")
+    was = ck.get("pretrained", {}).get("name", "")
+    if was != init:
+        raise TinyDiffusionError(f"checkpoint {str(path)!r} was " + (f"fine-tuned from {was}" if was else "trained from scratch") +
+                                 " but this run " + (f"starts from {init}" if init else "trains from scratch") +
+                                 "; resume it the way it was started or choose another --output")
     mine, theirs = cfg.to_dict()["model"], dict(ck["config"]["model"])
     if not vocab: theirs["vocab_size"] = mine["vocab_size"]       # known only once the data are prepared
     if ck["objective"] != cfg.training.objective or theirs != mine:
@@ -417,12 +439,13 @@ def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True) -> 
 @patch
 def checkpoint_state(self: Trainer) -> dict:
     "Everything needed to continue this run, as the plain dict `save_checkpoint` writes."
-    s, d = self.state, getattr(self.data, "data_dir", None)
+    s, d = self.state, getattr(self.data, "data_dir", None) if self.tok is self.data.tokenizer else None
+    extra = self.model.checkpoint_extra() if hasattr(self.model, "checkpoint_extra") else {}  # e.g. a pretrained encoder's config
     return {"objective": self.objective, "config": self.cfg.to_dict(), "model": self.model.state_dict(),
             "optimizer": self.opt.state_dict() if self.opt else {}, "scheduler": self.sched.state_dict() if self.sched else {},
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {}, "rng": rng_state(),
             "tokenizer_json": self.tok.to_str(), "tokenizer_path": str(Path(d) / "compressed_tokenizer.json") if d else "",
-            "stage": s.stage, "epoch": s.epoch, "step": s.global_step, "run_state": s.to_dict()}
+            "stage": s.stage, "epoch": s.epoch, "step": s.global_step, "run_state": s.to_dict(), **extra}
 
 @patch
 def save(self: Trainer, k: int = 0, improved: bool = False) -> None:
@@ -437,7 +460,7 @@ def save(self: Trainer, k: int = 0, improved: bool = False) -> None:
 @patch
 def load(self: Trainer, ck: dict, path: Union[str, Path]) -> None:
     "Continue from the checkpoint dict `ck`: weights and run state now, optimizer and random states when training starts."
-    _check_resumable(ck, path, self.cfg)
+    _check_resumable(ck, path, self.cfg, init=_init_name(self.model))
     self.model.load_state_dict(ck["model"])
     self.state = RunState.from_dict(ck["run_state"])
     self.resumed = (str(path), ck)
@@ -616,8 +639,9 @@ def _prepared(book, out: Path, cfg: ProjectConfig, progress: bool, rank: int, wo
     return data
 
 def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, resume: Union[str, Path, None] = None,
-          progress: bool = True, loss_fn: Optional[Callable] = None) -> dict:
-    "Train `cfg.training.objective` ('mdlm' or 'ar') through the curriculum on `book`; returns a summary of the run."
+          progress: bool = True, loss_fn: Optional[Callable] = None, model: Optional[torch.nn.Module] = None,
+          tokenizer: Optional[BookTokenizer] = None) -> dict:
+    "Train `cfg.training.objective` ('mdlm' or 'ar') through the curriculum on `book` (a given `model`/`tokenizer`, or new ones); returns a summary."
     cfg = ProjectConfig.from_dict(cfg.to_dict())  # a private copy: the run sets vocab_size and output_dir
     out = Path(output_dir or cfg.output_dir)
     cfg.output_dir = str(out)
@@ -626,10 +650,11 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
         raise TinyDiffusionError("training.soft_masking needs coin-flip masking; set training.exact_masking=false")
     ck_path = _resolve_resume(resume, out / "checkpoints")
     ck = read_checkpoint(ck_path) if ck_path else None          # fails now, not after the data are prepared
-    if ck is not None: _check_resumable(ck, ck_path, cfg, vocab=False)
+    if ck is not None: _check_resumable(ck, ck_path, cfg, vocab=False, init=_init_name(model) if model is not None else "")
     rank, world, device, own_group = distributed_setup(t.device)
     try:
-        tr = Trainer(cfg, _prepared(book, out, cfg, progress, rank, world), out, loss_fn, progress, rank, world, device)
+        tr = Trainer(cfg, _prepared(book, out, cfg, progress, rank, world), out, loss_fn, progress, rank, world, device,
+                     model, tokenizer)
         if ck is not None: tr.load(ck, ck_path)
         return tr.fit()
     finally:
