@@ -97,13 +97,14 @@ def shared_data(book, base: ProjectConfig, epochs: int, seed: int, output: Path,
 def epoch_records(summary: dict, cfg: ProjectConfig, prep) -> dict:
     "Per-epoch held-out BPC, wall time, tokens and training FLOPs of one finished run, from its log and data."
     from tiny_diffusion.scaling import training_flops
-    from tiny_diffusion.trainer import encode_texts, read_log, stage_plan
+    from tiny_diffusion.curriculum import stage_plan
+    from tiny_diffusion.trainer import read_log, stage_sequences
     log = read_log(summary["log"])
     t_start = next(r["time"] for r in log if r["kind"] == "start")
     model = ProjectConfig.from_dict(cfg.to_dict()).model
     model.vocab_size = len(prep.tokenizer)
     L = model.max_seq_len
-    stage_tokens = [sum(len(s) for s in encode_texts(texts, prep.tokenizer, L)) for texts in prep.stages]
+    stage_tokens = [sum(len(s) for s in stage_sequences(texts, prep.tokenizer, L, cfg.training.packing)) for texts in prep.stages]
     vals = [r for r in log if r["kind"] == "val"]
     tokens, seen = [], 0
     for r in vals:  # one validation per epoch (eval_every_epochs = 1)
@@ -115,7 +116,7 @@ def epoch_records(summary: dict, cfg: ProjectConfig, prep) -> dict:
                 seconds=[r["time"] - t_start for r in vals], tokens=tokens,
                 flops=[training_flops(model, t, L) for t in tokens],
                 stage_names=[s.name for s in stage_plan(cfg)], stage_tokens_per_epoch=stage_tokens,
-                unique_tokens=sum(len(s) for s in encode_texts(prep.stages[-1], prep.tokenizer, L)),
+                unique_tokens=sum(len(s) for s in stage_sequences(prep.stages[-1], prep.tokenizer, L, cfg.training.packing)),
                 best_bpc=bpcs[best] if bpcs else None, best_epoch=best + 1 if bpcs else None,
                 still_improving=best == len(bpcs) - 1 if bpcs else None,
                 vocab_size=model.vocab_size, parameters=next(r["parameters"] for r in log if r["kind"] == "start"))
@@ -131,7 +132,8 @@ def short_report(report: dict, n_samples: int) -> dict:
 
 def run(args) -> dict:
     "Train and evaluate every requested model; the full record."
-    from tiny_diffusion.trainer import load_checkpoint, train
+    from tiny_diffusion.checkpoint import load_checkpoint
+    from tiny_diffusion.trainer import train
     from tiny_diffusion.evaluation import evaluate
     book = str(resolve_book(args.book))
     base = preset(args.preset)

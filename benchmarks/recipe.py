@@ -23,9 +23,9 @@ ROWS = [
     ("alibi", {"alibi": True}),                                      # a locality prior in attention (ALiBi)
     ("warmup50", {"warmup": 50}),                                    # a longer warmup
     ("no_wd", {"weight_decay": 0.0}),                                # no weight decay
-    ("ar", {"objective": "ar"}),                                     # the AR baseline, same budget
+    ("ar", {"objective": "ar"}),                                     # the AR baseline, same budget (no_wd recipe)
 ]
-CURRICULUM_ROWS = [                                                  # on the best flat recipe (run with --curriculum)
+CURRICULUM_ROWS = [                                                  # on the row named by --curriculum-base
     ("curr_bands", {"curriculum": True, "full_share": (0.0, 0.0)}),  # the seeds: each stage only its band
     ("curr_mix0", {"curriculum": True, "full_share": (0.0, 1.0)}),   # full-range share 0 → 1 over the run
     ("curr_mix50", {"curriculum": True, "full_share": (0.5, 1.0)}),  # full-range share 0.5 → 1
@@ -130,7 +130,8 @@ def main():
     ap.add_argument("--steps", type=int, default=600, help="optimizer steps per row")
     ap.add_argument("--seeds", default="0", help="comma-separated seeds; each row runs once per seed")
     ap.add_argument("--only", default="", help="comma-separated row names to run (their cumulative recipes)")
-    ap.add_argument("--curriculum", action="store_true", help="also run the curriculum rows on the last flat recipe")
+    ap.add_argument("--curriculum", action="store_true", help="also run the curriculum rows")
+    ap.add_argument("--curriculum-base", default="alibi", help="the flat row whose recipe the curriculum rows start from")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override the base recipe, e.g. lr=2e-3")
     ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per held-out window")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
@@ -147,10 +148,10 @@ def main():
     for k, v in (kv.split("=", 1) for kv in a.set): setattr(base, k, parse_value(v))
     r = base
     for name, change in ROWS + (CURRICULUM_ROWS if a.curriculum else []):
-        if name.startswith("curr_"): rr = dataclasses.replace(last_mdlm, **change)
+        if name.startswith("curr_"): rr = dataclasses.replace(dict(ladder)[a.curriculum_base], **change)
         else:
             rr = dataclasses.replace(r, **change)
-            if change.get("objective") != "ar": r = rr; last_mdlm = rr
+            if change.get("objective") != "ar": r = rr
         ladder.append((name, rr))
     wanted = set(filter(None, a.only.split(",")))
     rows = []

@@ -58,19 +58,18 @@ def ar_generate(model: nn.Module, prompt_ids: list[int], max_new_tokens: int, te
     if max_new_tokens < 0: raise TinyDiffusionError(f"max_new_tokens must be >= 0, got {max_new_tokens}")
     device = next(model.parameters()).device
     gen = torch.Generator(device=device).manual_seed(seed) if seed is not None else None
-    was_training = model.training; model.eval()
-    ids, window = list(prompt_ids) or [BOS_ID], model.cfg.max_seq_len
-    cache = model.new_cache() if use_cache else None
-    for _ in range(max_new_tokens):
-        if cache is not None and len(ids) <= window:
-            x = torch.tensor([ids[len(cache):]], device=device)             # only the tokens not yet cached
-            logits = model(x, kv_cache=cache)[:, -1]                         # [1, V]
-        else:
-            logits = model(torch.tensor([ids[-window:]], device=device))[:, -1]
-        nxt, _ = sample_logits(logits, temperature, top_k, top_p, generator=gen)
-        ids.append(int(nxt))
-        if eos_id is not None and ids[-1] == eos_id: break
-    model.train(was_training)
+    with evaluating(model):
+        ids, window = list(prompt_ids) or [BOS_ID], model.cfg.max_seq_len
+        cache = model.new_cache() if use_cache else None
+        for _ in range(max_new_tokens):
+            if cache is not None and len(ids) <= window:
+                x = torch.tensor([ids[len(cache):]], device=device)             # only the tokens not yet cached
+                logits = model(x, kv_cache=cache)[:, -1]                         # [1, V]
+            else:
+                logits = model(torch.tensor([ids[-window:]], device=device))[:, -1]
+            nxt, _ = sample_logits(logits, temperature, top_k, top_p, generator=gen)
+            ids.append(int(nxt))
+            if eos_id is not None and ids[-1] == eos_id: break
     return ids
 
 # %% ../nbs/07_autoregressive.ipynb #7093047e

@@ -31,12 +31,14 @@ def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
 def atomic_path(path) -> typing.Iterator[Path]:
     "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
     p = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp"); os.close(fd)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
     try:
         yield Path(tmp)
         os.replace(tmp, p)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True); raise
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 def atomic_write(path, data: typing.Union[str, bytes]) -> Path:
     "Write text (UTF-8) or bytes to `path` atomically; a reader never sees half a file."
@@ -335,13 +337,16 @@ def _override(self, **changes) -> ProjectConfig:
             if i == len(parts) - 1 and not idx:
                 if isinstance(value, str) and tp is not str and typing.get_origin(tp) is not Literal:
                     value = parse_value(value)
-                setattr(obj, name, _convert(value, tp, key)); break
+                setattr(obj, name, _convert(value, tp, key))
+                break
             nxt = getattr(obj, name)
             for j in idx:
                 if not isinstance(nxt, list) or j >= len(nxt):
                     raise ConfigError(f"{key}: index {j} is out of range ({name} has {len(nxt)} entries)")
                 if i == len(parts) - 1 and j == idx[-1]:
-                    nxt[j] = _convert(value, typing.get_args(tp)[0], key); nxt = None; break
+                    nxt[j] = _convert(value, typing.get_args(tp)[0], key)
+                    nxt = None
+                    break
                 nxt = nxt[j]
             if nxt is None: break
             obj = nxt

@@ -4,14 +4,14 @@
 
 # %% ../nbs/11_evaluation.ipynb #856a85a5
 from __future__ import annotations
-import difflib, json, math, os, re, sys, tempfile, time
+import difflib, json, math, os, re, sys, time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
-from .config import TinyDiffusionError
+from .config import TinyDiffusionError, atomic_write
 from .text import Book, corpus_path, load_book, split_sentences, words
 
 # %% auto #0
@@ -297,7 +297,7 @@ class NgramJudge:
 class ModelJudge:
     "Scores texts by the exact NLL of an autoregressive checkpoint (windows of its context length)."
     def __init__(self, checkpoint: Union[str, Path], device="cpu"):
-        from tiny_diffusion.trainer import load_checkpoint
+        from tiny_diffusion.checkpoint import load_checkpoint
         ck = load_checkpoint(checkpoint, device)
         if ck.objective != "ar":
             raise TinyDiffusionError(f"judge {str(checkpoint)!r} is a {ck.objective} checkpoint; pass an AR checkpoint "
@@ -454,8 +454,6 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     return out
 
 # %% ../nbs/11_evaluation.ipynb #6368ef58
-from .config import atomic_path, atomic_write
-
 def _atomic_write(path: Path, data: Union[str, bytes]) -> Path:
     "Write `data` to `path` via a temp file in the same folder and os.replace."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -770,7 +768,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
              progress: bool = True) -> dict:
     "Evaluate a checkpoint against count baselines, a judge, the held-out text and infilling; writes report.json/.md and plots."
     import torch
-    from tiny_diffusion.trainer import load_checkpoint
+    from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.autoregressive import heldout_score
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
     if infill_sentences < 0: raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
