@@ -13,11 +13,12 @@ from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRE
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
-           'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'add_config_args', 'config_from_args',
-           'build_parser', 'parse', 'config_command', 'command', 'main', 'output_dir', 'prepare_command',
-           'train_config', 'check_train_output', 'plain', 'process_group', 'integration_check', 'train_command',
-           'evaluate_command', 'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url',
-           'offline_site', 'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
+           'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'OneOf', 'add_config_args',
+           'add_text_field_arg', 'config_from_args', 'build_parser', 'parse', 'config_command', 'command', 'main',
+           'output_dir', 'data_folder', 'prepare_into', 'prepare_command', 'mixed_precision', 'train_config',
+           'check_train_output', 'plain', 'process_group', 'integration_check', 'train_command', 'evaluate_command',
+           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site',
+           'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -53,25 +54,48 @@ def key_value(text: str) -> tuple[str, str]:
 # %% ../nbs/14_cli.ipynb #6a25e3a1
 DEFAULT_PRESET = "tiny"  # every command's --preset default: prepare and train must agree on the data
 
+class OneOf(argparse.Action):
+    "An argparse action for a flag of a `family` that choose one thing (`--preset NAME`, `--debug`): a second is an error."
+    def __init__(self, option_strings, dest, family: str, nargs=None, const=None, **kw):
+        super().__init__(option_strings, dest, nargs=0 if const is not None else nargs, const=const, **kw)
+        self.family = family
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        given = vars(namespace).setdefault("given_flags", {})        # family → the flag that chose it
+        if given.get(self.family, option_string) != option_string:   # the same flag twice: the last wins, as usual
+            parser.error(f"argument {option_string}: not allowed with argument {given[self.family]}")
+        given[self.family] = option_string
+        setattr(namespace, self.dest, values if self.const is None else self.const)
+
 def add_config_args(p: argparse.ArgumentParser):
-    "Add --preset, --config and --set to a subcommand."
-    p.add_argument("--preset", default=DEFAULT_PRESET, type=lambda s: s.replace("-", "_"), choices=PRESETS,
-                   help=f"starting configuration (default: {DEFAULT_PRESET}); `config show --preset NAME` prints one")
-    p.add_argument("--config", metavar="FILE", help="overrides from a .json, .toml or .py file")
+    "Add --preset (and its aliases --debug, --memory-efficient), --config and --set to a subcommand."
+    p.add_argument("--preset", action=OneOf, family="preset", default=DEFAULT_PRESET, type=lambda s: s.replace("-", "_"),
+                   choices=PRESETS, help=f"starting configuration (default: {DEFAULT_PRESET}); `config show --preset NAME` prints one")
+    p.add_argument("--debug", action=OneOf, family="preset", dest="preset", const="debug",
+                   help="--preset debug: the tiny model with one epoch per stage")
+    p.add_argument("--memory-efficient", action=OneOf, family="preset", dest="preset", const="memory_efficient",
+                   help="--preset memory_efficient: smaller batches, gradient accumulation and checkpointing")
+    p.add_argument("--config", metavar="FILE", help="overrides from a .json, .toml or .py file (Python: a dict named `config`)")
     p.add_argument("--set", dest="overrides", metavar="KEY=VALUE", type=key_value, action="append", default=[],
                    help="override one field by dot path, e.g. --set training.batch_size=16 (repeatable)")
+
+def add_text_field_arg(p: argparse.ArgumentParser):
+    "Add --text-field (the text column of a .jsonl or .parquet corpus) to a subcommand."
+    p.add_argument("--text-field", metavar="NAME", help="the text field of a .jsonl/.parquet --book (data.text_field; default: text)")
 
 def config_from_args(args) -> ProjectConfig:
     "Build the ProjectConfig a subcommand's flags describe."
     cfg = preset(args.preset)
     if getattr(args, "config", None): cfg.override_from_file(args.config)
     if getattr(args, "overrides", None): cfg.override(**dict(args.overrides))
+    if getattr(args, "text_field", None): cfg.override(**{"data.text_field": args.text_field})
     return cfg
 
 
 # %% ../nbs/14_cli.ipynb #86fb79cb
 DEVICES = ("auto", "cuda", "mps", "cpu")
-_BOOK = "path to a UTF-8 text, or a catalogue name such as frankenstein"
+_BOOK = ("a .txt file, a folder of .txt files, a .jsonl/.parquet file (see --text-field) or a catalogue name "
+         "such as frankenstein")
 _CKPT = "a .pt file written by train, e.g. OUTPUT/checkpoints/best_model.pt"
 
 def build_parser() -> argparse.ArgumentParser:
@@ -88,15 +112,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     pr = sub.add_parser("prepare", help="book → segments, difficulty, tokenizer, curriculum (cached)")
     pr.add_argument("--book", required=True, help=_BOOK)
-    pr.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
+    pr.add_argument("--output", metavar="DIR", help="folder the prepared files are written in (default: the preset's output_dir)")
+    add_text_field_arg(pr)
     add_config_args(pr)
 
     t = sub.add_parser("train", help="prepare the book, then train through the curriculum")
     t.add_argument("--book", help=_BOOK)
+    add_text_field_arg(t)
     add_config_args(t)
     t.add_argument("--objective", choices=("mdlm", "ar"), help="masked diffusion (mdlm, default) or the autoregressive baseline (ar)")
     t.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
-    t.add_argument("--resume", metavar="PATH|auto", help="continue from a checkpoint, or `auto` for OUTPUT/checkpoints/latest.pt")
+    t.add_argument("--resume", action=OneOf, family="mode", metavar="PATH|auto",
+                   help="continue from a checkpoint (latest.pt, best_stage{k}.pt, best_model.pt), or `auto` for OUTPUT/checkpoints/latest.pt")
     t.add_argument("--overwrite", action="store_true",
                    help="start afresh in an output folder that holds another run's checkpoints (deletes OUTPUT/checkpoints)")
     t.add_argument("--batch-size", type=positive_int, metavar="N", help="sequences per optimizer step and process (training.batch_size)")
@@ -104,11 +131,17 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--gradient-clip", type=non_negative_float, metavar="NORM", help="clip the gradient norm (0 = off; training.grad_clip)")
     t.add_argument("--epochs-per-stage", type=epochs_list, metavar="A,B,C", help="epochs of stages I, II and III, e.g. 10,10,20")
     t.add_argument("--compile", action="store_true", help="torch.compile the model")
+    t.add_argument("--mixed-precision", action="store_true",
+                   help="bf16 (fp16 on older GPUs) where this device is faster at it, as training.precision=auto measures; else fp32, said in a line")
     t.add_argument("--device", choices=DEVICES, help="where to train (default: the config's training.device, auto)")
     t.add_argument("--seed", type=non_negative_int, help="seed of every random choice (default: the config's seed)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars: a line per phase and epoch (for logs)")
-    t.add_argument("--test", action="store_true", help="a few steps on a tiny model over a text the package makes (≤ 10 s)")
-    t.add_argument("--test-integration", action="store_true", help="prepare → 3 short stages → sample → evaluate on a book slice (≤ 30 s)")
+    t.add_argument("--prepare-only", action=OneOf, family="mode", const=True, default=False,
+                   help="prepare the book into OUTPUT (as `prepare --output OUTPUT`) and stop")
+    t.add_argument("--test", action=OneOf, family="mode", const=True, default=False,
+                   help="a few steps on a tiny model over a text the package makes (≤ 10 s)")
+    t.add_argument("--test-integration", action=OneOf, family="mode", const=True, default=False,
+                   help="prepare → 3 short stages → sample → evaluate on a book slice (≤ 30 s)")
 
     g = sub.add_parser("generate", help="generate text from a checkpoint by iterative denoising")
     g.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
@@ -134,11 +167,21 @@ def build_parser() -> argparse.ArgumentParser:
     e = sub.add_parser("evaluate", help="likelihood, style, coherence, diversity and memorisation report")
     e.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
     e.add_argument("--book", help="the training book (default: the one the checkpoint was prepared from)")
-    e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME", help="other authors for Burrows' Delta (repeatable)")
+    e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME",
+                   help="another author's book for Burrows' Delta (repeatable); checked before any work and used without --style-analysis")
     e.add_argument("--samples", type=positive_int, default=20, metavar="N", help="texts generated for the sample metrics (default 20)")
-    e.add_argument("--style-analysis", action="store_true", help="include the style-fidelity section")
+    e.add_argument("--style-analysis", action="store_true", help="also measure sentence-embedding coherence (the slow part)")
+    e.add_argument("--judge", metavar="CHECKPOINT",
+                   help="an AR checkpoint of the same book that scores the samples (default: a Kneser-Ney n-gram of the training text); checked before any work")
+    e.add_argument("--ngram-order", type=positive_int, default=3, metavar="N", help="order of the Kneser-Ney baseline and judge (default 3)")
+    e.add_argument("--infill-sentences", type=non_negative_int, default=200, metavar="N",
+                   help="held-out sentences of the infilling test (default 200; 0 = off)")
+    e.add_argument("--delta-min-words", type=non_negative_int, default=1500, metavar="N",
+                   help="fewest sample words for which Burrows' Delta is ranked (default 1500)")
+    e.add_argument("--n-t", type=positive_int, default=8, metavar="N", help="repeats of MDLM's held-out bound, for its standard error (default 8)")
     e.add_argument("--output", metavar="DIR", help="report folder (default: next to the checkpoint, eval/)")
     e.add_argument("--seed", type=non_negative_int, default=0, help="seed of the generated samples (default 0)")
+    e.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
     s.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
@@ -197,26 +240,53 @@ def output_dir(args, cfg: ProjectConfig) -> Path:
     "The run folder: --output if given, else the config's output_dir."
     return Path(getattr(args, "output", None) or cfg.output_dir)
 
+def data_folder(out: Path) -> Path:
+    "Where `prepare` writes for the folder `out`: `out` itself, or `out/data/` where an earlier `train` prepared it."
+    from tiny_diffusion.curriculum import prepared_dir
+    d = prepared_dir(out)                   # out when it holds statistics.json, else out/data
+    return d if (d / "statistics.json").is_file() else out
+
+def prepare_into(book: str, out: Path, cfg: ProjectConfig):
+    "Prepare `book` for the folder `out` (cached) and print its summary: `prepare` and `train --prepare-only`."
+    from tiny_diffusion.text import resolve_book
+    from tiny_diffusion.curriculum import prepare, summary_table
+    prepared = prepare(resolve_book(book), data_folder(out), cfg, progress=True)
+    print(summary_table(prepared))
+    return prepared
+
 @command("prepare")
 def prepare_command(args) -> int:
     "Prepare a book (cached) and print a summary table."
-    from tiny_diffusion.text import resolve_book
-    from tiny_diffusion.curriculum import prepare, summary_table
     cfg = config_from_args(args)
-    prepared = prepare(resolve_book(args.book), output_dir(args, cfg), cfg, progress=True)
-    print(summary_table(prepared))
+    prepare_into(args.book, output_dir(args, cfg), cfg)
     return 0
+
 
 # %% ../nbs/14_cli.ipynb #ebd51d99
 _TRAIN_FLAGS = dict(objective="training.objective", batch_size="training.batch_size",
                     learning_rate="training.learning_rate", gradient_clip="training.grad_clip",
                     device="training.device", seed="seed", output="output_dir")
 
+def _rank() -> int:
+    "This process's rank under torchrun (0 when run alone): only rank 0 prints summaries and deletes files."
+    return int(os.environ.get("RANK", "0"))
+
+def mixed_precision(device: str) -> str:
+    "`--mixed-precision`: the precision `precision=auto` measures as fastest on `device` (bf16/fp16, or fp32 with a line saying so)."
+    from tiny_diffusion.config import get_device
+    from tiny_diffusion.model import choose_precision
+    dev = get_device(device)
+    chosen = choose_precision("auto", dev)      # CUDA: bf16 (fp16 where unsupported); CPU: bf16 only where a probe finds it faster
+    if chosen == "fp32" and _rank() == 0:
+        print(f"--mixed-precision: this {dev.type} is not faster in bf16, so training stays in fp32", file=sys.stderr)
+    return chosen
+
 def train_config(args) -> ProjectConfig:
     "The config the train flags describe: preset, --config, --set, then the named flags."
     cfg = config_from_args(args)
     cfg.override(**{key: getattr(args, flag) for flag, key in _TRAIN_FLAGS.items() if getattr(args, flag) is not None})
     if args.compile: cfg.training.compile = True
+    if args.mixed_precision: cfg.training.precision = mixed_precision(cfg.training.device)
     if args.epochs_per_stage:
         for stage, epochs in zip(cfg.curriculum.stages, args.epochs_per_stage): stage.epochs = epochs
     return cfg
@@ -250,10 +320,6 @@ def _print_checks(result: dict) -> int:
     for name, ok in result["checks"].items(): print(f"{'ok ' if ok else 'FAIL'} {name}")
     print(f"{'passed' if result['passed'] else 'FAILED'} in {result['seconds']:.1f} s ({result['output_dir']})")
     return 0 if result["passed"] else 1
-
-def _rank() -> int:
-    "This process's rank under torchrun (0 when run alone): only rank 0 prints summaries and deletes files."
-    return int(os.environ.get("RANK", "0"))
 
 @contextlib.contextmanager
 def process_group(device: str = "auto"):
@@ -304,6 +370,9 @@ def train_command(args) -> int:
                                  "(or --test for a self-check)")
     from tiny_diffusion.text import resolve_book
     book, out = resolve_book(args.book), Path(cfg.output_dir)
+    if args.prepare_only:
+        prepare_into(book, out, cfg)        # where the trainer will look for it, as `prepare --output OUTPUT` does
+        return 0
     check_train_output(out, args.resume, args.overwrite)
     if args.overwrite and _rank() == 0: shutil.rmtree(out / "checkpoints", ignore_errors=True)
     with process_group(cfg.training.device):
@@ -315,13 +384,16 @@ def train_command(args) -> int:
 # %% ../nbs/14_cli.ipynb #691c2711
 @command("evaluate")
 def evaluate_command(args) -> int:
-    "Evaluate a checkpoint and print the report's summary."
+    "Evaluate a checkpoint and print the report's summary table and verdicts."
     from tiny_diffusion.evaluation import evaluate, summary_table
     report = evaluate(args.checkpoint, book=args.book, references=args.reference, samples=args.samples,
-                      output_dir=args.output, style_analysis=args.style_analysis, seed=args.seed)
-    print(summary_table(report))
+                      output_dir=args.output, style_analysis=args.style_analysis, seed=args.seed, n_t=args.n_t,
+                      judge=args.judge, ngram_order=args.ngram_order, infill_sentences=args.infill_sentences,
+                      delta_min_words=args.delta_min_words, progress=not args.quiet)
+    print(summary_table(report))    # the headline rows, then a `verdict:` line per sentence of report["verdicts"]
     if report.get("files"): print("\n".join(f"{k:>10}: {v}" for k, v in report["files"].items()))
     return 0
+
 
 # %% ../nbs/14_cli.ipynb #97ed6e21
 @command("generate")
