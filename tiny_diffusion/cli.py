@@ -55,7 +55,7 @@ def key_value(text: str) -> tuple[str, str]:
 DEFAULT_PRESET = "tiny"  # every command's --preset default: prepare and train must agree on the data
 
 class OneOf(argparse.Action):
-    "An argparse action for a flag of a `family` that choose one thing (`--preset NAME`, `--debug`): a second is an error."
+    "An argparse action for flags of one `family` that choose the same thing (`--preset NAME`, `--debug`): a second is an error."
     def __init__(self, option_strings, dest, family: str, nargs=None, const=None, **kw):
         super().__init__(option_strings, dest, nargs=0 if const is not None else nargs, const=const, **kw)
         self.family = family
