@@ -4,10 +4,10 @@
 
 # %% ../nbs/08a_checkpoint.ipynb #1975e065
 from __future__ import annotations
-import random
+import importlib, random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Union
+from typing import Callable, Union
 import numpy as np
 import torch
 from .config import ProjectConfig, TinyDiffusionError, atomic_path
@@ -15,8 +15,8 @@ from .tokenizer import BookTokenizer
 from .model import Transformer
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'load_checkpoint', 'rng_state',
-           'set_rng_state']
+__all__ = ['CHECKPOINT_FORMAT', 'REBUILDERS', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'rebuilder', 'load_checkpoint',
+           'rng_state', 'set_rng_state']
 
 # %% ../nbs/08a_checkpoint.ipynb #83936275
 CHECKPOINT_FORMAT = "tiny_diffusion.checkpoint/1"
@@ -57,18 +57,32 @@ def read_checkpoint(path: Union[str, Path], device="cpu") -> dict:
                                  "format tag); pass a file written by tiny-diffusion train")
     return state
 
+# a checkpoint key → "module:function" that rebuilds such a model from the state dict (instead of a Transformer).
+# Named, not imported: the module that owns the model (lesson 15) imports this one, so it is loaded only when needed.
+REBUILDERS: dict[str, str] = {"pretrained": "tiny_diffusion.pretrained:model_from_state"}
+
+def rebuilder(state: dict) -> Union[Callable, None]:
+    "The function that rebuilds `state`'s model when a key in it names one (see `REBUILDERS`), else None (a Transformer)."
+    for key, target in REBUILDERS.items():
+        if key in state:
+            module, name = target.split(":")
+            return getattr(importlib.import_module(module), name)
+    return None
+
 def load_checkpoint(path: Union[str, Path], device="cpu") -> Checkpoint:
-    "Load a checkpoint and rebuild its Transformer (eval mode, on `device`) and tokenizer."
+    "Load a checkpoint and rebuild its model (a Transformer or a fine-tuned encoder; eval mode, on `device`) and tokenizer."
     state = read_checkpoint(path, device)
     cfg = ProjectConfig.from_dict(state["config"])
     objective = state["objective"]
+    tok = BookTokenizer.from_str(state["tokenizer_json"])
+    if (rebuild := rebuilder(state)) is not None: return Checkpoint(rebuild(state, device), tok, cfg, objective, state)
     model = Transformer(cfg.model, causal=objective == "ar")
     try: model.load_state_dict(state["model"])
     except RuntimeError as e:
         raise TinyDiffusionError(f"checkpoint {str(path)!r} does not match its own config "
                                  f"({str(e).splitlines()[0][:80]}); it was edited or written by another version") from None
     model.to(device).eval()
-    return Checkpoint(model, BookTokenizer.from_str(state["tokenizer_json"]), cfg, objective, state)
+    return Checkpoint(model, tok, cfg, objective, state)
 
 # %% ../nbs/08a_checkpoint.ipynb #9bc9a7a8
 def rng_state() -> dict:
