@@ -779,6 +779,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
             raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; pass an AR checkpoint of the same book")
         if Path(judge).resolve() == Path(checkpoint).resolve():
             raise TinyDiffusionError("the judge is the checkpoint being evaluated; pass a model that did not write the samples")
+    model_judge = ModelJudge(judge) if judge is not None else None    # an MDLM judge is refused now, not after sampling
     ck = load_checkpoint(checkpoint)
     cfg, model, tok = ck.config, ck.model, ck.tokenizer
     run_dir = Path(checkpoint).resolve().parent.parent
@@ -787,11 +788,11 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
     out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
     torch.manual_seed(seed)
-    from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.curriculum import prepare, prepared_dir
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.sampling import generate, sampling_options
     say(f"held-out split and training text of {book}")
-    prep = prepare(book, run_dir, cfg)
+    prep = prepare(book, prepared_dir(run_dir), cfg, quiet=not progress)   # where train put it (RUN/ or RUN/data/): a cache hit
     bk = load_book(book, max_chars=cfg.data.max_chars)
     held = set(prep.heldout)
     train_pars = [p for p in bk.paragraphs if p not in held]
@@ -830,7 +831,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     notes = []
     if not refs: notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
     if not style_analysis: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
-    scorer = ModelJudge(judge) if judge is not None else ngram_judge
+    scorer = model_judge or ngram_judge
     say(f"sample metrics (judge: {scorer.name}{'; sentence embeddings' if style_analysis else ''})")
     metrics = text_metrics(gen.texts, train_pars, refs or None, name, heldout="\n\n".join(prep.heldout), embed=embed,
                            seed=seed, return_raw=True, judge=scorer, delta_min_words=delta_min_words)
