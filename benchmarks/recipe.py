@@ -4,6 +4,8 @@
     python benchmarks/recipe.py --only packed,exact --seeds 0,1,2  # chosen rows on three seeds
     python benchmarks/recipe.py --steps 300 --book alice_in_wonderland
 
+Results of the last full measurement are kept in benchmarks/recipe_results.json (one JSON row per run).
+
 Every row trains the `tiny` preset's Transformer (4 layers × 128, vocabulary from the book's BPE) from the same
 initialisation for the same number of optimizer steps on the same prepared book (curriculum.prepare, so the
 tokenizer and the held-out chapters are the package's), then scores the held-out chapters with
