@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any, Literal, Optional
 
 # %% auto #0
-__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'atomic_path', 'atomic_write', 'ModelConfig',
-           'StageConfig', 'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig',
-           'preset', 'check_values', 'parse_value', 'count_parameters', 'estimate_memory', 'available_devices',
-           'get_device']
+__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'ModelConfig', 'StageConfig', 'CurriculumConfig',
+           'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig', 'preset', 'check_values',
+           'count_parameters', 'estimate_memory', 'available_devices', 'get_device', 'atomic_path', 'atomic_write',
+           'parse_value']
 
 # %% ../nbs/00_config.ipynb #068ea04b
 class TinyDiffusionError(Exception):
@@ -26,26 +26,6 @@ def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
     "' (did you mean X?)' for the nearest of `choices` to `name`, or '' when none is close: the one suggestion helper."
     near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
     return f" (did you mean {' or '.join(near)}?)" if near else ""
-
-@contextlib.contextmanager
-def atomic_path(path) -> typing.Iterator[Path]:
-    "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
-    p = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-def atomic_write(path, data: typing.Union[str, bytes]) -> Path:
-    "Write text (UTF-8) or bytes to `path` atomically; a reader never sees half a file."
-    with atomic_path(path) as tmp:
-        if isinstance(data, bytes): tmp.write_bytes(data)
-        else: tmp.write_text(data, encoding="utf-8")
-    return Path(path)
 
 # %% ../nbs/00_config.ipynb #b0095828
 @dataclass
@@ -307,6 +287,71 @@ def _from_dict_cls(cls, d: dict) -> ProjectConfig:
 
 ProjectConfig.to_dict, ProjectConfig.from_dict = _to_dict, _from_dict_cls
 
+# %% ../nbs/00_config.ipynb #e8bc1a5b
+def count_parameters(m: ModelConfig) -> int:
+    "Closed-form parameter count of the Transformer in `model.py` (tied output, no biases)."
+    d, h = m.d_model, m.mlp_hidden
+    per_layer = 4 * d * d + 3 * d * h + 2 * d   # attention q,k,v,o + SwiGLU (gate, up, down) + two RMSNorm gains
+    return m.vocab_size * d + m.n_layers * per_layer + d
+
+# %% ../nbs/00_config.ipynb #14d52199
+def estimate_memory(cfg: ProjectConfig, batch_size: Optional[int] = None, seq_len: Optional[int] = None,
+                    bytes_per_activation: int = 4, fused_attention: bool = False) -> dict[str, int]:
+    "Rough training-memory estimate in bytes: weights, grads, AdamW state, activations and their total."
+    m = cfg.model
+    b, t = batch_size or cfg.training.batch_size, seq_len or m.max_seq_len
+    n = count_parameters(m)
+    attn = 0 if fused_attention else m.n_heads * t * t
+    per_layer = b * (t * (10 * m.d_model + 4 * m.mlp_hidden) + attn)
+    if m.gradient_checkpointing: layers = m.n_layers * b * t * m.d_model + per_layer
+    else: layers = m.n_layers * per_layer
+    act = (layers + b * t * 2 * m.vocab_size) * bytes_per_activation
+    est = dict(parameters=n, weights=4 * n, grads=4 * n, optimizer=8 * n, activations=act)
+    est["total"] = est["weights"] + est["grads"] + est["optimizer"] + act
+    return est
+
+# %% ../nbs/00_config.ipynb #06844297
+def available_devices() -> list[str]:
+    "Device kinds usable here, best first."
+    import torch
+    out = []
+    if torch.cuda.is_available(): out.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): out.append("mps")
+    return out + ["cpu"]
+
+def get_device(name: Optional[str] = None):
+    "The best device (CUDA → MPS → CPU), or the one named (`cpu`, `cuda`, `cuda:1`, `mps`, `auto`)."
+    import torch
+    have = available_devices()
+    if name in (None, "", "auto"): return torch.device(have[0])
+    kind = name.split(":")[0]
+    if kind not in ("cpu", "cuda", "mps"):
+        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
+    if kind not in have:
+        raise ConfigError(f"device {name!r} is not available here; available: {', '.join(have)} (or use --device auto)")
+    return torch.device(name)
+
+# %% ../nbs/00_config.ipynb #09af25c1
+@contextlib.contextmanager
+def atomic_path(path) -> typing.Iterator[Path]:
+    "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
+    p = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=p.parent, prefix=f".{p.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+def atomic_write(path, data: typing.Union[str, bytes]) -> Path:
+    "Write text (UTF-8) or bytes to `path` atomically; a reader never sees half a file."
+    with atomic_path(path) as tmp:
+        if isinstance(data, bytes): tmp.write_bytes(data)
+        else: tmp.write_text(data, encoding="utf-8")
+    return Path(path)
+
 # %% ../nbs/00_config.ipynb #76ac6e49
 _PATH_PART = re.compile(r"([A-Za-z_]\w*)((?:\[\d+\])*)$")
 
@@ -381,47 +426,3 @@ def _flatten(d: dict, prefix: str = "") -> dict:
     return out
 
 ProjectConfig.override, ProjectConfig.override_from_file = _override, _override_from_file
-
-# %% ../nbs/00_config.ipynb #e8bc1a5b
-def count_parameters(m: ModelConfig) -> int:
-    "Closed-form parameter count of the Transformer in `model.py` (tied output, no biases)."
-    d, h = m.d_model, m.mlp_hidden
-    per_layer = 4 * d * d + 3 * d * h + 2 * d   # attention q,k,v,o + SwiGLU (gate, up, down) + two RMSNorm gains
-    return m.vocab_size * d + m.n_layers * per_layer + d
-
-# %% ../nbs/00_config.ipynb #14d52199
-def estimate_memory(cfg: ProjectConfig, batch_size: Optional[int] = None, seq_len: Optional[int] = None,
-                    bytes_per_activation: int = 4, fused_attention: bool = False) -> dict[str, int]:
-    "Rough training-memory estimate in bytes: weights, grads, AdamW state, activations and their total."
-    m = cfg.model
-    b, t = batch_size or cfg.training.batch_size, seq_len or m.max_seq_len
-    n = count_parameters(m)
-    attn = 0 if fused_attention else m.n_heads * t * t
-    per_layer = b * (t * (10 * m.d_model + 4 * m.mlp_hidden) + attn)
-    if m.gradient_checkpointing: layers = m.n_layers * b * t * m.d_model + per_layer
-    else: layers = m.n_layers * per_layer
-    act = (layers + b * t * 2 * m.vocab_size) * bytes_per_activation
-    est = dict(parameters=n, weights=4 * n, grads=4 * n, optimizer=8 * n, activations=act)
-    est["total"] = est["weights"] + est["grads"] + est["optimizer"] + act
-    return est
-
-# %% ../nbs/00_config.ipynb #06844297
-def available_devices() -> list[str]:
-    "Device kinds usable here, best first."
-    import torch
-    out = []
-    if torch.cuda.is_available(): out.append("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(): out.append("mps")
-    return out + ["cpu"]
-
-def get_device(name: Optional[str] = None):
-    "The best device (CUDA → MPS → CPU), or the one named (`cpu`, `cuda`, `cuda:1`, `mps`, `auto`)."
-    import torch
-    have = available_devices()
-    if name in (None, "", "auto"): return torch.device(have[0])
-    kind = name.split(":")[0]
-    if kind not in ("cpu", "cuda", "mps"):
-        raise ConfigError(f"unknown device {name!r}; use auto, cpu, cuda or mps")
-    if kind not in have:
-        raise ConfigError(f"device {name!r} is not available here; available: {', '.join(have)} (or use --device auto)")
-    return torch.device(name)
