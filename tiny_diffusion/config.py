@@ -331,7 +331,7 @@ def get_device(name: Optional[str] = None):
         raise ConfigError(f"device {name!r} is not available here; available: {', '.join(have)} (or use --device auto)")
     return torch.device(name)
 
-# %% ../nbs/00_config.ipynb #09af25c1
+# %% ../nbs/00_config.ipynb #bffd0f6f
 @contextlib.contextmanager
 def atomic_path(path) -> typing.Iterator[Path]:
     "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
