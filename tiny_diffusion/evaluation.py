@@ -806,8 +806,8 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     report["likelihood"] = {**lk, "perplexity": lk["ppl"], "conditioned_on": "[BOS] and the text before it in its window"
                             if ck.objective == "ar" else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
     say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
-    ngram_judge = NgramJudge(tok, train_pars, ngram_order)
-    report["baselines"] = count_baselines(tok, train_pars, prep.heldout, ngram_order, model=ngram_judge.model)
+    ngram_judge = NgramJudge(tok, prep.stages[-1], ngram_order)  # counted on the text the trainer's baseline uses
+    report["baselines"] = count_baselines(tok, prep.stages[-1], prep.heldout, ngram_order, model=ngram_judge.model)
     plots = []
     if ck.objective == "mdlm":
         from tiny_diffusion.mdlm import loss_by_mask_level
