@@ -51,17 +51,9 @@ class Recipe:
 
 
 def windows_of(texts, tok, L, packing):
-    "Training rows [N, L] and pad masks: packed full windows, or one padded row per text (cut at L)."
-    import torch
-    from tiny_diffusion.mdlm import pack_stream
-    from tiny_diffusion.tokenizer import BOS_ID, EOS_ID, PAD_ID
-    ids = tok.encode_batch(list(texts))
-    if packing: x = pack_stream(ids, L)
-    else:
-        rows = [[BOS_ID, *s, EOS_ID][:L] for s in ids]
-        x = torch.full((len(rows), L), PAD_ID, dtype=torch.long)
-        for i, r in enumerate(rows): x[i, :len(r)] = torch.tensor(r)
-    return x, x != PAD_ID
+    "Training rows [N, L] and pad masks, framed exactly as the trainer frames them (packed windows, or one padded row per text)."
+    from tiny_diffusion.trainer import collate, stage_sequences
+    return collate(stage_sequences(texts, tok, L, packing))
 
 
 def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> dict:

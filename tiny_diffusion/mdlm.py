@@ -4,7 +4,7 @@
 
 # %% ../nbs/06_mdlm.ipynb #a52dd2db
 from __future__ import annotations
-import inspect, math
+import functools, inspect, math
 from typing import NamedTuple, Optional, Sequence, Union
 import torch
 import torch.nn as nn
@@ -150,11 +150,15 @@ def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: flo
     targets = targets - (targets > MASK_ID).long()                           # re-index past the dropped column
     return F.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
 
+@functools.cache
+def _takes_select(forward_type: type) -> bool:
+    "Whether a model class's forward accepts `select` (or any keyword, as DDP and compiled wrappers do); asked once per class."
+    params = inspect.signature(forward_type.forward).parameters.values()
+    return any(p.name == "select" or p.kind is p.VAR_KEYWORD for p in params)
+
 def logits_at(model: nn.Module, noisy: torch.Tensor, pad_mask: Optional[torch.Tensor], where: torch.Tensor) -> torch.Tensor:
     "Logits [N, V] at the positions `where` [B, T]; a model with a `select` argument projects only those to the vocabulary."
-    params = inspect.signature(model.forward).parameters.values()
-    if any(p.name == "select" or p.kind is p.VAR_KEYWORD for p in params):
-        return model(noisy, pad_mask=pad_mask, select=where)
+    if _takes_select(type(model)): return model(noisy, pad_mask=pad_mask, select=where)
     return model(noisy, pad_mask=pad_mask)[where]
 
 def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,

@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_model.ipynb #b26c12c2
 from __future__ import annotations
-import contextlib, math, time
+import contextlib, functools, math, time
 from typing import Optional
 import torch
 import torch.nn as nn
@@ -174,21 +174,21 @@ def evaluating(model: nn.Module):
     finally: model.train(was_training)
 
 # %% ../nbs/05_model.ipynb #3e92d80f
-_PROBE: dict = {}
-
 def _matmul_seconds(dtype, n: int = 512, repeat: int = 5) -> float:
     "Best-of-`repeat` time of one n×n matrix product in `dtype` (after warm-up: kernel choice, first touch)."
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(3): a @ b
     best = math.inf
     for _ in range(repeat):
-        t0 = time.perf_counter(); a @ b; best = min(best, time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - t0)
     return best
 
+@functools.cache
 def cpu_bf16_speedup() -> float:
     "How many times faster a bf16 matrix product is than fp32 on this CPU (measured once per process)."
-    if "cpu" not in _PROBE: _PROBE["cpu"] = _matmul_seconds(torch.float32) / _matmul_seconds(torch.bfloat16)
-    return _PROBE["cpu"]
+    return _matmul_seconds(torch.float32) / _matmul_seconds(torch.bfloat16)
 
 def choose_precision(requested: str, device) -> str:
     "Resolve 'auto' to 'bf16' or 'fp32' for `device` (CPU: bf16 only if a probe finds it >1.2× faster); else pass through."

@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
                                    atomic_write, get_device)
-from .tokenizer import BookTokenizer, BOS_ID, PAD_ID, train_tokenizer
+from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, PAD_ID, train_tokenizer
 from .model import Transformer, choose_precision, cpu_bf16_speedup
 from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
