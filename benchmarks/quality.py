@@ -1,125 +1,138 @@
 #!/usr/bin/env python
-"""Quality under a fixed CPU budget: MDLM with the curriculum, MDLM without it, and the AR baseline, as JSON.
+"""The capstone experiment: MDLM with and without the curriculum, two ablations of it, and the AR baseline, as JSON.
 
-    python benchmarks/quality.py                       # the issue's budget: about 30 minutes per model, whole book
-    python benchmarks/quality.py --minutes 8           # a smaller time budget per model
-    python benchmarks/quality.py --epochs 12 --max-chars 112050 --set model.d_model=64 model.n_layers=2 \
-        model.n_heads=2 --samples 8 --keep-samples 3 --output runs/capstone --json nbs/capstone_results.json
+The command that wrote nbs/capstone_results.json (whole Frankenstein, the tiny preset's model, one thread pinned to
+one core of a quiet 2-core CPU; about 80 minutes for all five models and their evaluations):
 
-All three models have the same shape (the `--preset`, `tiny` by default) and the same tokenizer, trained on the
-same book for the same number of epochs; only the objective (`mdlm` / `ar`) and `curriculum.enabled` change.
-With `--minutes`, the number of epochs is chosen from a short timing of training steps on this machine so that
-the model without curriculum (the one that sees the most tokens per epoch) fits the budget; the curriculum
-model sees shorter segments in its first stages and usually finishes earlier. Prints a short JSON summary
-(best held-out BPC per model, the epoch of that best, epochs, wall time); `--json PATH` also writes the full
-record (per-epoch held-out BPC, tokens and training FLOPs, evaluation reports, samples) that the capstone
-notebook plots. Held-out BPC is exact for AR and the NELBO upper bound for MDLM.
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \\
+        --output runs/capstone --json nbs/capstone_results.json
 
-The data comes from ONE call of `curriculum.prepare` with the curriculum config (under OUTPUT/shared): the
-curriculum model trains on its stages; the flat MDLM and the AR model train on its last stage (every training
-paragraph, packed into windows: what `prepare` gives with `curriculum.enabled` false). So the three models share
-one tokenizer and are scored on the same held-out chapters. Each best checkpoint then goes through
-`evaluation.evaluate`, whose own `prepare` (the model's config, in its run folder) must give the same tokenizer
-and held-out text byte for byte: the script checks it.
+Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
+
+    python benchmarks/quality.py --max-chars 120000 --set training.batch_size=8 --scale 0.2 --samples 4 --infill-sentences 20 --json /tmp/q.json
+
+The five models share one shape (`--preset`, tiny by default), one tokenizer, one held-out text and one recipe;
+they differ in what they train on and how they mask:
+
+| name               | objective | training data, in order                        | masking rates drawn                      |
+|--------------------|-----------|------------------------------------------------|------------------------------------------|
+| mdlm_curriculum    | MDLM      | the curriculum: easy sentences, pairs, all     | each stage's band + a growing full share |
+| ordered_full_range | MDLM      | the curriculum's stages, same order            | all of (0, 1] from the first step        |
+| shuffled_emphasis  | MDLM      | random paragraphs, as many tokens per stage    | each stage's band + a growing full share |
+| mdlm_flat          | MDLM      | all training paragraphs every epoch            | all of (0, 1]                            |
+| ar                 | AR        | all training paragraphs every epoch            | (next-token prediction)                  |
+
+The two ablations isolate the curriculum's two ingredients: `ordered_full_range` keeps the difficulty-ordered data
+and drops the mask emphasis; `shuffled_emphasis` keeps the emphasis and replaces stages I and II by random paragraphs
+with the same number of tokens (stage III is all paragraphs in both), so both take exactly the curriculum's steps.
+The curriculum models run the preset's stage epochs times `--scale`; the flat MDLM and AR run the same number of
+epochs over all the training text (the sum of the stage epochs), so they see more tokens: compare them by FLOPs.
+AR stops after `--ar-patience` validations without a new best (it overfits long before the MDLMs stop improving).
+
+Every model validates on the same held-out windows every `--eval-every` optimizer steps (default: one epoch of the
+whole training text), so the curves have the same compute resolution. The record holds, per validation: the step,
+stage, tokens seen, epochs of the training text, training FLOPs, held-out BPC (exact for AR, the NELBO bound with its
+Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evaluate` of the best checkpoint (held-out
+bound on every window, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
+judge, sample entropy, word validity, infilling accuracy) and where the run sits against the critical compute.
+The JSON is written after every model (an interrupted run keeps what finished; rerun with --append --models ... to
+add the rest). Tokenizer and held-out text are hashed; every evaluation's own `prepare` must match them byte for byte.
 """
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, os, platform, sys, tempfile, time
+import argparse, dataclasses, hashlib, json, math, os, platform, random, sys, tempfile, time
 from pathlib import Path
 
 import torch
 
 from tiny_diffusion.config import ProjectConfig, preset
-from tiny_diffusion.text import load_book, resolve_book
-from tiny_diffusion.tokenizer import train_tokenizer
+from tiny_diffusion.text import resolve_book
 from tiny_diffusion.curriculum import Prepared, prepare
 
-MODELS = {  # name -> (objective, curriculum enabled)
-    "mdlm_curriculum": ("mdlm", True),
-    "mdlm_flat": ("mdlm", False),
-    "ar": ("ar", False),
+MODELS = {  # name -> (objective, data, full_range_share override)
+    "mdlm_curriculum": ("mdlm", "curriculum", None),
+    "ordered_full_range": ("mdlm", "curriculum", (1.0, 1.0)),
+    "shuffled_emphasis": ("mdlm", "shuffled", None),
+    "mdlm_flat": ("mdlm", "flat", None),
+    "ar": ("ar", "flat", None),
 }
 
 
-def model_config(base: ProjectConfig, name: str, epochs: int, seed: int) -> ProjectConfig:
-    "The config of one of the three runs: `base` with its objective, curriculum switch and `epochs` in total."
-    objective, curriculum = MODELS[name]
+def model_config(base: ProjectConfig, name: str, scale: float, seed: int, eval_every: int, ar_patience: int) -> ProjectConfig:
+    "The config of one run: `base` with its objective, data kind, masking and the preset's stage epochs × `scale`."
+    objective, data, share = MODELS[name]
     cfg = ProjectConfig.from_dict(base.to_dict())
-    cfg.seed, cfg.training.objective, cfg.curriculum.enabled = seed, objective, curriculum
-    share = [s.epochs for s in cfg.curriculum.stages]  # keep the preset's proportions (tiny: 2:2:4)
-    split = [max(1, round(epochs * s / sum(share))) for s in share]
-    split[-1] = max(1, epochs - sum(split[:-1]))
-    cfg.curriculum.stages = [dataclasses.replace(s, epochs=e) for s, e in zip(cfg.curriculum.stages, split)]
-    cfg.training.sample_every_epochs = 0  # samples are drawn once, from the best checkpoint, by the evaluation
+    cfg.seed, cfg.training.objective = seed, objective
+    cfg.curriculum.enabled = data != "flat"   # flat: one stage, all paragraphs, sum of the stage epochs (stage_plan)
+    cfg.curriculum.stages = [dataclasses.replace(s, epochs=max(1, round(s.epochs * scale))) for s in cfg.curriculum.stages]
+    if share is not None: cfg.curriculum.full_range_share = share
+    cfg.curriculum.patience = ar_patience if objective == "ar" else 0
+    cfg.training.eval_every_steps, cfg.training.sample_every_epochs = eval_every, 0  # samples: once, at the best checkpoint
     return cfg
 
 
-def seconds_per_token(cfg: ProjectConfig, steps: int = 2) -> float:
-    "Measured training seconds per token of `cfg`'s model (full-length batches, forward + backward + AdamW)."
-    from tiny_diffusion.model import Transformer
-    if cfg.training.objective == "ar": from tiny_diffusion.autoregressive import ar_loss as loss_fn
-    else: from tiny_diffusion.mdlm import mdlm_loss as loss_fn
-    torch.manual_seed(cfg.seed)
-    model = Transformer(cfg.model, causal=cfg.training.objective == "ar")
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.training.learning_rate)
-    B, T = cfg.training.batch_size, cfg.model.max_seq_len
-    x = torch.randint(6, cfg.model.vocab_size, (B, T))   # [B,T] ordinary (non-special) token ids
-    def step():
-        loss = loss_fn(model, x)[0]
-        loss.backward(); opt.step(); opt.zero_grad(set_to_none=True)
-    step()  # warm-up
-    t0 = time.perf_counter()
-    for _ in range(steps): step()
-    return (time.perf_counter() - t0) / (steps * B * T)
+def shuffled_stages(prep: Prepared, seed: int) -> list[list[str]]:
+    "Stages of random training paragraphs with as many tokens as each curriculum stage (the last: all paragraphs)."
+    everything = prep.stages[-1]
+    rng = random.Random(seed)
+    stages = []
+    for texts in prep.stages[:-1]:
+        target, order, picked, n = sum(len(prep.tokenizer.encode(t)) for t in texts), everything[:], [], 0
+        rng.shuffle(order)
+        for p in order:
+            if n >= target: break
+            picked.append(p); n += len(prep.tokenizer.encode(p))
+        stages.append(picked)
+    return stages + [list(everything)]
 
 
-def epochs_for_budget(base: ProjectConfig, book, minutes: float, seed: int, share: float = 0.75) -> tuple[int, dict]:
-    "Epochs that fit `minutes` of training for the no-curriculum model (`share` of it; the rest is validation)."
-    bk = load_book(book, max_chars=base.data.max_chars)
-    cfg = ProjectConfig.from_dict(base.to_dict())
-    tok = train_tokenizer(bk.paragraphs, cfg.data.vocab_size)
-    cfg.model.vocab_size, cfg.seed = len(tok), seed
-    tokens = len(tok.encode(bk.text)) * (1 - cfg.curriculum.heldout_fraction)  # ≈ training tokens per epoch
-    spt = seconds_per_token(cfg)  # AR and MDLM cost the same per token: one forward and backward of the same model
-    epochs = max(1, int(minutes * 60 * share / (spt * tokens)))
-    return epochs, dict(seconds_per_token=spt, tokens_per_epoch_estimate=int(tokens), minutes=minutes, share=share)
-
-
-def shared_data(book, base: ProjectConfig, epochs: int, seed: int, output: Path, progress: bool = False) -> dict[str, Prepared]:
-    "Each model's data from one `prepare` with the curriculum config: the stages, or only the last (all paragraphs)."
-    cfg = model_config(base, "mdlm_curriculum", epochs, seed)
+def shared_data(book, base: ProjectConfig, seed: int, output: Path, progress: bool = False) -> dict[str, Prepared]:
+    "Every model's data from ONE `prepare` with the curriculum config: its stages, shuffled stages, or the last one only."
+    cfg = model_config(base, "mdlm_curriculum", 1, seed, 1, 0)
     if cfg.curriculum.stages[-1].format != "paragraphs":
         raise SystemExit("the last curriculum stage must be 'paragraphs' (the flat and AR runs train on it); fix --preset/--set")
     prep = prepare(book, output / "shared", cfg, progress=progress)
-    flat = dataclasses.replace(prep, stages=[prep.stages[-1]])  # same tokenizer object, same held-out paragraphs
-    return {name: prep if MODELS[name][1] else flat for name in MODELS}
+    kinds = dict(curriculum=prep, flat=dataclasses.replace(prep, stages=[prep.stages[-1]]),
+                 shuffled=dataclasses.replace(prep, stages=shuffled_stages(prep, seed)))
+    return {name: kinds[MODELS[name][1]] for name in MODELS}
 
 
-def epoch_records(summary: dict, cfg: ProjectConfig, prep) -> dict:
-    "Per-epoch held-out BPC, wall time, tokens and training FLOPs of one finished run, from its log and data."
+def steps_per_epoch(prep: Prepared, cfg: ProjectConfig) -> list[tuple[int, int]]:
+    "Per stage of `prep`: (optimizer steps, tokens) in one epoch, as the trainer frames and batches it."
+    from tiny_diffusion.trainer import stage_sequences
+    out = []
+    for texts in prep.stages:
+        seqs = stage_sequences(texts, prep.tokenizer, cfg.model.max_seq_len, cfg.training.packing)
+        out.append((math.ceil(len(seqs) / cfg.training.batch_size), sum(len(s) for s in seqs)))
+    return out
+
+
+def curve(summary: dict, cfg: ProjectConfig, prep: Prepared, unique_tokens: int) -> dict:
+    "Per validation of one finished run: step, stage, tokens, epochs of the training text, FLOPs, held-out BPC ± SE, time."
     from tiny_diffusion.scaling import training_flops
-    from tiny_diffusion.curriculum import stage_plan
-    from tiny_diffusion.trainer import read_log, stage_sequences
+    from tiny_diffusion.trainer import read_log
     log = read_log(summary["log"])
     t_start = next(r["time"] for r in log if r["kind"] == "start")
+    per_step = [tok / steps for steps, tok in steps_per_epoch(prep, cfg)]   # mean tokens per optimizer step, by stage
+    ends = {r["stage"]: r["step"] for r in log if r["kind"] == "stage_end"}  # global step at each stage's end
     model = ProjectConfig.from_dict(cfg.to_dict()).model
     model.vocab_size = len(prep.tokenizer)
-    L = model.max_seq_len
-    stage_tokens = [sum(len(s) for s in stage_sequences(texts, prep.tokenizer, L, cfg.training.packing)) for texts in prep.stages]
-    vals = [r for r in log if r["kind"] == "val"]
-    tokens, seen = [], 0
-    for r in vals:  # one validation per epoch (eval_every_epochs = 1)
-        seen += stage_tokens[r["stage"] - 1]
-        tokens.append(seen)
-    bpcs = [r["val_bpc"] for r in vals]
-    best = min(range(len(bpcs)), key=bpcs.__getitem__) if bpcs else None
-    return dict(epoch=list(range(1, len(vals) + 1)), stage=[r["stage"] for r in vals], val_bpc=bpcs,
-                seconds=[r["time"] - t_start for r in vals], tokens=tokens,
-                flops=[training_flops(model, t, L) for t in tokens],
-                stage_names=[s.name for s in stage_plan(cfg)], stage_tokens_per_epoch=stage_tokens,
-                unique_tokens=sum(len(s) for s in stage_sequences(prep.stages[-1], prep.tokenizer, L, cfg.training.packing)),
-                best_bpc=bpcs[best] if bpcs else None, best_epoch=best + 1 if bpcs else None,
-                still_improving=best == len(bpcs) - 1 if bpcs else None,
-                vocab_size=model.vocab_size, parameters=next(r["parameters"] for r in log if r["kind"] == "start"))
+    rec = {k: [] for k in ("step", "stage", "tokens", "epochs", "flops", "val_bpc", "val_bpc_se", "seconds")}
+    for r in (r for r in log if r["kind"] == "val"):
+        k, tokens, before = r["stage"], 0.0, 0
+        for j in range(1, k):                       # whole earlier stages, then this one up to the validation's step
+            tokens += (ends[j] - before) * per_step[j - 1]; before = ends[j]
+        tokens += (r["step"] - before) * per_step[k - 1]
+        for key, v in [("step", r["step"]), ("stage", k), ("tokens", round(tokens)), ("epochs", tokens / unique_tokens),
+                       ("flops", training_flops(model, tokens, model.max_seq_len)), ("val_bpc", r["val_bpc"]),
+                       ("val_bpc_se", r.get("val_bpc_se", 0.0)), ("seconds", r["time"] - t_start)]:
+            rec[key].append(v)
+    b = min(range(len(rec["val_bpc"])), key=rec["val_bpc"].__getitem__)
+    last_tenth = b >= int(0.9 * (len(rec["val_bpc"]) - 1))
+    rec.update(best_bpc=rec["val_bpc"][b], best_index=b, best_step=rec["step"][b], best_epochs=rec["epochs"][b],
+               best_flops=rec["flops"][b], still_improving=last_tenth, vocab_size=model.vocab_size,
+               parameters=next(r["parameters"] for r in log if r["kind"] == "start"),
+               stopped=[r.get("message") for r in log if r["kind"] == "plateau"])
+    return rec
 
 
 def short_report(report: dict, n_samples: int) -> dict:
@@ -130,63 +143,104 @@ def short_report(report: dict, n_samples: int) -> dict:
     return json.loads(json.dumps(keep, default=float))
 
 
+def load_now() -> list[float]:
+    "The 1/5/15-minute load averages (recorded beside every timing)."
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def scale_for_minutes(base: ProjectConfig, datas: dict, minutes: float, seed: int, models: list[str], share: float = 0.8) -> tuple[float, dict]:
+    "The epoch scale whose training steps for `models` fill `share` of `minutes`, from 3 timed steps of the model."
+    from tiny_diffusion.model import Transformer
+    from tiny_diffusion.mdlm import mdlm_loss
+    cfg = model_config(base, "mdlm_flat", 1, seed, 1, 0)
+    cfg.model.vocab_size = len(datas["ar"].tokenizer)
+    torch.manual_seed(seed)
+    model = Transformer(cfg.model)
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg.training.learning_rate)
+    x = torch.randint(6, cfg.model.vocab_size, (cfg.training.batch_size, cfg.model.max_seq_len))   # [B, T] ordinary ids
+    times = []
+    for _ in range(4):
+        t0 = time.perf_counter()
+        mdlm_loss(model, x)[0].backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        times.append(time.perf_counter() - t0)
+    sps = sorted(times[1:])[1]                                  # median of three, after a warm-up step
+    steps = 0.0
+    for name in models:                                         # steps at scale 1 (AR counted as if it ran to the end)
+        c = model_config(base, name, 1, seed, 1, 0)
+        epochs = [s.epochs for s in c.curriculum.stages] if c.curriculum.enabled else [sum(s.epochs for s in c.curriculum.stages)]
+        steps += sum(e * n for e, (n, _) in zip(epochs, steps_per_epoch(datas[name], c)))
+    scale = minutes * 60 * share / (sps * steps)
+    return scale, dict(minutes=minutes, share=share, seconds_per_step=sps, steps_at_scale_1=steps, load=load_now())
+
+
 def run(args) -> dict:
     "Train and evaluate every requested model; the full record."
     from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.trainer import train
     from tiny_diffusion.evaluation import evaluate
+    from tiny_diffusion.scaling import run_position
     book = str(resolve_book(args.book))
     base = preset(args.preset)
     if args.max_chars: base.data.max_chars = args.max_chars
     base.override(**{k: v for k, v in (kv.split("=", 1) for kv in args.set)})  # e.g. model.d_model=64
-    budget = None
-    if args.epochs: epochs = args.epochs
-    else: epochs, budget = epochs_for_budget(base, book, args.minutes, args.seed)
-    epochs = max(epochs, len(base.curriculum.stages))  # the curriculum needs at least one epoch per stage
     root = Path(args.output)
+    datas = shared_data(book, base, args.seed, root, args.progress)
+    flat_cfg = model_config(base, "mdlm_flat", 1, args.seed, 1, 0)
+    (flat_steps, unique_tokens), = steps_per_epoch(datas["mdlm_flat"], flat_cfg)
+    eval_every = args.eval_every or flat_steps                  # one epoch of the whole training text
+    budget = None
+    if args.scale: scale = args.scale
+    else: scale, budget = scale_for_minutes(base, datas, args.minutes, args.seed, args.models)
     record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, max_chars=base.data.max_chars, seed=args.seed,
-                  epochs=epochs, budget=budget,
+                  scale=round(scale, 4), budget=budget, eval_every_steps=eval_every, unique_tokens=unique_tokens,
                   command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-                  machine=dict(platform=platform.platform(), cpus=os.cpu_count(), torch=torch.__version__,
+                  machine=dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
+                               affinity=len(os.sched_getaffinity(0)), torch=torch.__version__,
                                threads=torch.get_num_threads()), models={})
+    tokenizer = datas["ar"].tokenizer.to_str()
+    record["tokenizer_sha256"] = hashlib.sha256(tokenizer.encode()).hexdigest()
+    record["heldout_sha256"] = hashlib.sha256("\n\n".join(datas["ar"].heldout).encode()).hexdigest()
     old = Path(args.json) if args.json and args.append else None
     if old is not None and old.is_file():  # add models to an earlier record of the same experiment
         prev = json.loads(old.read_text())
         if any(prev.get(k) != record[k] for k in SAME_EXPERIMENT):
-            raise SystemExit(f"{old} records another experiment (book, preset, max_chars, seed or epochs differ); drop --append")
+            raise SystemExit(f"{old} records another experiment ({', '.join(SAME_EXPERIMENT)} differ); drop --append")
         record["models"] = {k: v for k, v in prev["models"].items() if k not in args.models}
         record["commands"] = prev.get("commands", [prev["command"]])
     record["commands"] = record.get("commands", []) + [record["command"]]
-    datas = shared_data(book, base, epochs, args.seed, root, args.progress)
-    tokenizer = datas["ar"].tokenizer.to_str()
-    record["tokenizer_sha256"] = hashlib.sha256(tokenizer.encode()).hexdigest()
-    record["heldout_sha256"] = hashlib.sha256("\n\n".join(datas["ar"].heldout).encode()).hexdigest()
-    for old_rec in record["models"].values():  # --append: the earlier models must have used the same tokenizer and text
-        if old_rec.get("data_sha256") != [record["tokenizer_sha256"], record["heldout_sha256"]]:
-            raise SystemExit(f"{old} was trained on other prepared data (tokenizer or held-out text differ); drop --append")
     for name in args.models:
-        cfg = model_config(base, name, epochs, args.seed)
-        out, data = root / name, datas[name]
-        t0 = time.time()
+        cfg, out, data = model_config(base, name, scale, args.seed, eval_every, args.ar_patience), root / name, datas[name]
+        load0, t0 = load_now(), time.time()
+        print(f"== {name}: load {load0}", file=sys.stderr, flush=True)
         summary = train(cfg, data, output_dir=out, progress=args.progress)
-        rec = dict(objective=cfg.training.objective, curriculum=cfg.curriculum.enabled,
-                   stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled else [epochs],
-                   train_seconds=time.time() - t0, steps=summary["steps"], best_val_bpc=summary["best_val_bpc"],
+        rec = dict(objective=cfg.training.objective, data=MODELS[name][1], full_range_share=list(cfg.curriculum.full_range_share),
+                   stage_names=[s.name for s in (cfg.curriculum.stages if cfg.curriculum.enabled else [None]) if s] or ["all"],
+                   stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled
+                   else [sum(s.epochs for s in cfg.curriculum.stages)],
+                   stage_steps_tokens_per_epoch=steps_per_epoch(data, cfg),
+                   wall_seconds=time.time() - t0, train_seconds=summary["train_seconds"], val_seconds=summary["val_seconds"],
+                   steps=summary["steps"], precision=summary["precision"], load_before=load0, load_after=load_now(),
                    data_sha256=[record["tokenizer_sha256"], record["heldout_sha256"]])
-        rec.update(epoch_records(summary, cfg, data))
+        rec.update(curve(summary, cfg, data, unique_tokens))
+        shape = ProjectConfig.from_dict(cfg.to_dict()).model
+        shape.vocab_size = rec["vocab_size"]
+        rec["position"] = {at: run_position(shape, unique_tokens, rec["tokens"][i])       # against the critical compute
+                           for at, i in (("best", rec["best_index"]), ("end", -1))}
         if args.samples and summary.get("best_model"):
-            rep = evaluate(summary["best_model"], book=book, references=args.references, samples=args.samples,
-                           output_dir=out / "eval", style_analysis=bool(args.references), seed=args.seed)
+            rep = evaluate(summary["best_model"], book=book, samples=args.samples, output_dir=out / "eval",
+                           style_analysis=False, seed=args.seed, infill_sentences=args.infill_sentences, progress=args.progress)
             rec["evaluation"] = short_report(rep, args.keep_samples)
             own = Prepared.load(out)  # what evaluate's prepare made for this model's config
             assert own.tokenizer.to_str() == tokenizer and own.heldout == datas["ar"].heldout, f"{name}: data differs"
         assert load_checkpoint(summary["latest"]).tokenizer.to_str() == tokenizer, f"{name}: tokenizer differs"
         record["models"][name] = rec
         if args.json: write_json(record, Path(args.json))  # partial results survive an interrupted run
+        print(json.dumps(headline(record)["models"][name]), file=sys.stderr, flush=True)
     return record
 
 
-SAME_EXPERIMENT = ("book", "preset", "overrides", "max_chars", "seed", "epochs")
+SAME_EXPERIMENT = ("book", "preset", "overrides", "max_chars", "seed", "scale", "tokenizer_sha256", "heldout_sha256")
+
 
 def merge_records(target: Path, others: list[Path]) -> dict:
     "Add the models of records `others` (runs of the same experiment made apart) to the record at `target`."
@@ -196,8 +250,6 @@ def merge_records(target: Path, others: list[Path]) -> dict:
         rec = json.loads(Path(o).read_text())
         if any(rec.get(k) != record.get(k) for k in SAME_EXPERIMENT):
             raise SystemExit(f"{o} records another experiment ({', '.join(SAME_EXPERIMENT)} must match {target})")
-        if any(rec.get(k) != record.get(k) for k in ("tokenizer_sha256", "heldout_sha256")):
-            raise SystemExit(f"{o} was trained on other prepared data (tokenizer or held-out text differ from {target})")
         record["models"].update(rec["models"])
         record["commands"] += rec.get("commands", [rec["command"]])
     write_json(record, target)
@@ -212,29 +264,33 @@ def write_json(obj, path: Path) -> None:
 
 
 def headline(record: dict) -> dict:
-    "The short summary printed on stdout: best BPC per model, its epoch, epochs run, wall time."
-    return dict(book=record["book"], preset=record["preset"], overrides=record.get("overrides", []), max_chars=record["max_chars"], epochs=record["epochs"],
-                budget=record["budget"],
-                models={k: dict(best_bpc=v["best_bpc"], best_epoch=v["best_epoch"], epochs=len(v["epoch"]),
-                                still_improving=v["still_improving"], wall_seconds=round(v["train_seconds"], 1),
-                                flops=v["flops"][-1] if v["flops"] else 0.0)
+    "The short summary printed on stdout: best BPC per model, where it was reached, validations, wall time."
+    return dict(book=record["book"], preset=record["preset"], overrides=record.get("overrides", []),
+                max_chars=record["max_chars"], scale=record["scale"], budget=record["budget"],
+                models={k: dict(best_bpc=round(v["best_bpc"], 4), best_epochs=round(v["best_epochs"], 1),
+                                steps=v["steps"], validations=len(v["val_bpc"]), still_improving=v["still_improving"],
+                                wall_seconds=round(v["wall_seconds"], 1), flops=f"{v['flops'][-1]:.3g}",
+                                heldout_bpc=v.get("evaluation", {}).get("likelihood", {}).get("bpc"))
                         for k, v in record["models"].items()})
 
 
 def main(argv=None) -> dict:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--book", default="frankenstein", help="book name or path (default: frankenstein)")
-    p.add_argument("--preset", default="tiny", help="model/training preset shared by the three models")
+    p.add_argument("--preset", default="tiny", help="model/training preset shared by the models (default: tiny)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="config overrides by dot path for all models, e.g. model.d_model=64 model.n_layers=2")
     p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
-    p.add_argument("--minutes", type=float, default=30.0, help="training budget per model (default: 30, the issue's)")
-    p.add_argument("--epochs", type=int, default=0, help="epochs per model instead of a time budget")
+    p.add_argument("--scale", type=float, default=0.0, help="stage epochs = the preset's × SCALE (0: choose from --minutes)")
+    p.add_argument("--minutes", type=float, default=90.0, help="training budget for all models together, without --scale")
+    p.add_argument("--ar-patience", type=int, default=12, help="AR stops after this many validations without a new best")
+    p.add_argument("--eval-every", type=int, default=0, help="validate every N steps (0: one epoch of the training text)")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
     p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
-    p.add_argument("--references", nargs="*", default=[], help="other books for Burrows' Delta (turns style analysis on)")
-    p.add_argument("--output", default="runs/quality", help="folder for the three runs (checkpoints, logs, eval)")
+    p.add_argument("--infill-sentences", type=int, default=200, help="held-out sentences for the infilling test")
+    p.add_argument("--output", default="runs/capstone", help="folder for the runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
     p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
                    help="train nothing: add the models of these records (same experiment) to the record at --json")
@@ -242,7 +298,8 @@ def main(argv=None) -> dict:
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--progress", action="store_true", help="show progress bars")
     args = p.parse_args(argv)
-    if args.minutes <= 0 and not args.epochs: p.error("--minutes must be > 0 (or pass --epochs N)")
+    if args.minutes <= 0 and not args.scale: p.error("--minutes must be > 0 (or pass --scale F)")
+    if args.scale < 0: p.error("--scale must be > 0 (e.g. --scale 3.5)")
     bad = [kv for kv in args.set if "=" not in kv]
     if bad: p.error(f"--set takes KEY=VALUE pairs, not {bad[0]!r} (e.g. --set model.d_model=64)")
     if args.merge and not args.json: p.error("--merge needs --json TARGET (the record to add the models to)")

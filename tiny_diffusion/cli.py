@@ -127,13 +127,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--objective", choices=("mdlm", "ar"), help="masked diffusion (mdlm, default) or the autoregressive baseline (ar)")
     t.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
     t.add_argument("--resume", action=OneOf, family="mode", metavar="PATH|auto",
-                   help="continue from a checkpoint (latest.pt, best_stage{k}.pt, best_model.pt), or `auto` for OUTPUT/checkpoints/latest.pt")
+                   help="continue from a checkpoint (latest.pt, best_stage{k}.pt, best_model.pt, checkpoint_epoch_{n}.pt: a path, "
+                        "or a bare name in OUTPUT/checkpoints), or `auto` for OUTPUT/checkpoints/latest.pt")
     t.add_argument("--overwrite", action="store_true",
                    help="start afresh in an output folder that holds another run's checkpoints (deletes OUTPUT/checkpoints)")
     t.add_argument("--batch-size", type=positive_int, metavar="N", help="sequences per optimizer step and process (training.batch_size)")
     t.add_argument("--learning-rate", type=positive_float, metavar="LR", help="peak AdamW learning rate (training.learning_rate)")
     t.add_argument("--gradient-clip", type=non_negative_float, metavar="NORM", help="clip the gradient norm (0 = off; training.grad_clip)")
     t.add_argument("--epochs-per-stage", type=epochs_list, metavar="A,B,C", help="epochs of stages I, II and III, e.g. 10,10,20")
+    t.add_argument("--keep-epoch-checkpoints", action="store_true",
+                   help="also keep OUTPUT/checkpoints/checkpoint_epoch_{n}.pt at the end of every epoch n (training.keep_epoch_checkpoints)")
     t.add_argument("--compile", action="store_true", help="torch.compile the model")
     t.add_argument("--mixed-precision", action="store_true",
                    help="bf16 (fp16 on older GPUs) where this device is faster at it, as training.precision=auto measures; else fp32, said in a line")
@@ -299,6 +302,7 @@ def train_config(args) -> ProjectConfig:
         cfg = config_from_args(args)
         cfg.override(**named)
     if args.compile: cfg.training.compile = True
+    if args.keep_epoch_checkpoints: cfg.training.keep_epoch_checkpoints = True
     if args.mixed_precision: cfg.training.precision = mixed_precision(cfg.training.device)
     if args.epochs_per_stage:
         for stage, epochs in zip(cfg.curriculum.stages, args.epochs_per_stage): stage.epochs = epochs
@@ -310,7 +314,8 @@ def check_train_output(out: Path, resume: Optional[str] = None, overwrite: bool 
         raise TinyDiffusionError("--resume continues a run and --overwrite discards it; pass one of them, not both")
     if resume and resume != "auto":
         from tiny_diffusion.checkpoint import read_checkpoint
-        read_checkpoint(resume)   # a one-line TinyDiffusionError for a missing, corrupt or foreign file
+        from tiny_diffusion.trainer import resolve_resume
+        read_checkpoint(resolve_resume(resume, out / "checkpoints"))  # a path, or a bare name in OUTPUT/checkpoints; one-line errors
     old = sorted((out / "checkpoints").glob("*.pt")) if (out / "checkpoints").is_dir() else []
     if old and not resume and not overwrite:
         raise TinyDiffusionError(f"{out} already holds a run's checkpoints ({old[0].name} …); pass --resume auto to "

@@ -118,8 +118,13 @@ class TrainingConfig:
     val_max_chunks: int = 0       # score at most this many held-out chunks during training (0 = all); final eval uses all
     val_n_t: int = 4              # NELBO grid points per validation (more: tighter estimate, slower)
     checkpoint_every: int = 200   # write latest.pt every N optimizer steps (and at each epoch end)
+    keep_epoch_checkpoints: bool = False  # also keep checkpoint_epoch_{n}.pt at the end of every epoch n of the run
     sample_every_epochs: int = 5  # save sample generations every N epochs (0 = never)
     log_every: int = 10           # JSON-lines log cadence in optimizer steps
+    adaptive_masking: float = 0.0  # MDLM: move a stage's mask band up by this much on a validation plateau (0 = off)
+    adaptive_patience: int = 2    # ... each time this many validations in a row have not improved the stage's best
+    self_training: float = 0.0    # MDLM: share of the last stage's hardest texts the model fills in and adds (0 = off)
+    self_training_mask: float = 0.5  # share of each chosen text's tokens masked for the model to fill
 
 @dataclass
 class SamplingConfig:
@@ -245,7 +250,8 @@ def _convert(value, tp, key: str):
     return value
 
 _POSITIVE = {"model": ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len"),
-             "training": ("batch_size", "grad_accum", "learning_rate"), "sampling": ("length", "steps", "num_samples")}
+             "training": ("batch_size", "grad_accum", "learning_rate", "adaptive_patience"),
+             "sampling": ("length", "steps", "num_samples")}
 
 def check_values(cfg) -> None:
     "Raise a one-line ConfigError for values no run can use (sizes ≤ 0, rates outside [0, 1], widths heads don't divide)."
@@ -258,6 +264,7 @@ def check_values(cfg) -> None:
                           "choose n_heads that divides d_model")
     for name, v in [("model.dropout", cfg.model.dropout), ("curriculum.heldout_fraction", cfg.curriculum.heldout_fraction),
                     *[(f"curriculum.full_range_share[{i}]", x) for i, x in enumerate(cfg.curriculum.full_range_share)],
+                    *[(f"training.{n}", getattr(cfg.training, n)) for n in ("adaptive_masking", "self_training", "self_training_mask")],
                     *[(f"curriculum.stages[{k}].mask_range", x) for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
         if not 0 <= v <= 1: raise ConfigError(f"{name} must lie in [0, 1], got {v}")
     for k, s in enumerate(cfg.curriculum.stages):

@@ -13,23 +13,25 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
-                                   atomic_write, get_device)
-from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, PAD_ID, train_tokenizer
-from .model import Transformer, choose_precision, cpu_bf16_speedup
+from .config import (ModelConfig, ProjectConfig, SamplingConfig, StageConfig, TinyDiffusionError,
+                                   TrainingConfig, atomic_write, get_device)
+from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
+from .model import Transformer, choose_precision, cpu_bf16_speedup, evaluating
+from .difficulty import lexical_rarity
 from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
 from .curriculum import prepare, prepared_dir, stage_plan
 # checkpoint I/O lives in lesson 08a; importing it here also keeps `from tiny_diffusion.trainer import load_checkpoint` working
 from .checkpoint import (CHECKPOINT_FORMAT, Checkpoint, load_checkpoint, read_checkpoint, rng_state,
                                        save_checkpoint, set_rng_state)
-from .sampling import generate
+from .sampling import denoise, generate
 
 # %% auto #0
 __all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'encode_texts', 'stage_sequences', 'bucket_batches', 'collate', 'RunState',
            'make_optimizer', 'lr_factor', 'make_scheduler', 'full_range_share', 'compute_loss', 'token_importance',
-           'precision_setup', 'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'clip_gradients',
-           'distributed_setup', 'train', 'self_test', 'integration_test']
+           'precision_setup', 'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'shifted_band',
+           'clip_gradients', 'distributed_setup', 'hardest_texts', 'fill_masked', 'resolve_resume', 'train',
+           'self_test', 'integration_test']
 
 # %% ../nbs/08_trainer.ipynb #270c3539
 _WORDS = dict(det=["the", "a", "one", "every"], adj=["pale", "dark", "cold", "gentle", "wretched", "quiet"],
@@ -115,6 +117,8 @@ class RunState:
     best_val_bpc: float = math.inf # best held-out bits per character of the run
     best_stage_bpc: list = field(default_factory=list)  # the best of each stage
     bad_epochs: int = 0            # validations in a row without improvement in this stage (curriculum.patience)
+    run_epochs: int = 0            # epochs ended in the whole run, every stage: the n of checkpoint_epoch_{n}.pt
+    mask_shift: float = 0.0        # how far adaptive masking has moved this stage's mask band up (0 at each new stage)
     last_val: dict = field(default_factory=dict)        # the last validation: val_bpc, val_bpc_se, val_nats, val_ppl
     val_step: int = -1             # global step of the last validation
     train_seconds: float = 0.0     # time in optimizer steps
@@ -322,6 +326,36 @@ def begin_stage(self: Trainer, k: int) -> None:
     self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False   # (0 epochs: nothing to do)
     self.stage_epochs, self.stage_steps = self.state.epoch, self.state.stage_step
 
+# %% ../nbs/08_trainer.ipynb #25573bd1
+def shifted_band(mask_range: tuple[float, float], shift: float) -> tuple[float, float]:
+    "A mask band (lo, hi) moved up by `shift`, both ends clamped to at most 1."
+    lo, hi = mask_range
+    return min(1.0, round(lo + shift, 6)), min(1.0, round(hi + shift, 6))
+
+@patch
+def loss_stage(self: Trainer, k: int) -> StageConfig:
+    "Stage `k` as the loss sees it: its config, with the mask band moved up by adaptive masking's shift so far."
+    st = self.stages[k]
+    if not self.state.mask_shift: return st
+    return dataclasses.replace(st, mask_range=shifted_band(st.mask_range, self.state.mask_shift))
+
+@patch
+def adapt_masking(self: Trainer, k: int) -> bool:
+    "After a validation of stage `k`: move its band up by `adaptive_masking` each `adaptive_patience` validations without improvement."
+    s, t = self.state, self.tcfg
+    if not t.adaptive_masking or self.objective != "mdlm" or self.stage_over: return False
+    if s.bad_epochs == 0 or s.bad_epochs % t.adaptive_patience: return False
+    old = tuple(self.loss_stage(k).mask_range)
+    new = shifted_band(self.stages[k].mask_range, s.mask_shift + t.adaptive_masking)
+    if new == old: return False                                   # already masked at 100 %: nowhere left to go
+    s.mask_shift = round(s.mask_shift + t.adaptive_masking, 6)
+    msg = f"no improvement for {s.bad_epochs} validations: mask band {old[0]:.2f}–{old[1]:.2f} → {new[0]:.2f}–{new[1]:.2f}"
+    self.log.write("adaptive_masking", step=s.global_step, stage=k + 1, epoch=s.epoch + 1, shift=s.mask_shift,
+                   mask_range=list(new), message=msg)
+    self.say(f"stage {k + 1}/{len(self.stages)} {self.stages[k].name} · step {s.global_step} · {msg}")
+    return True
+
+
 # %% ../nbs/08_trainer.ipynb #97afd077
 def _all_ok(ok: bool, world: int, device) -> bool:
     "True when `ok` holds on every process (so all of them stop together)."
@@ -356,7 +390,7 @@ def _step_seed(*parts: int) -> int:
 @patch
 def step(self: Trainer, k: int, group: list) -> bool:
     "One optimizer step over the micro-batches of `group`; False, with no update, when a loss or gradient is not finite."
-    s, st, t0 = self.state, self.stages[k], time.perf_counter()
+    s, st, t0 = self.state, self.loss_stage(k), time.perf_counter()            # the band adaptive masking moved
     share = full_range_share(self.cfg, s.global_step, self.total_steps)
     loss_sum, rates, n_tok = 0.0, [], 0
     for i, seqs in enumerate(group):
@@ -414,6 +448,7 @@ def validate(self: Trainer, k: int) -> bool:
         self.log.write("plateau", step=s.global_step, stage=k + 1, epoch=s.epoch + 1,
                        message=f"no improvement for {s.bad_epochs} validations: next stage")
         self.stage_over = True
+    self.adapt_masking(k)                                 # a plateau that does not end the stage may move the band
     return improved
 
 # %% ../nbs/08_trainer.ipynb #9cb3cbf2
@@ -448,12 +483,14 @@ def checkpoint_state(self: Trainer) -> dict:
             "stage": s.stage, "epoch": s.epoch, "step": s.global_step, "run_state": s.to_dict(), **extra}
 
 @patch
-def save(self: Trainer, k: int = 0, improved: bool = False) -> None:
-    "Rank 0 writes latest.pt, and best_stage{k+1}.pt / best_model.pt when the last validation improved on them."
+def save(self: Trainer, k: int = 0, improved: bool = False, epoch_end: bool = False) -> None:
+    "Rank 0 writes latest.pt, best_stage{k+1}.pt / best_model.pt when the last validation improved on them, checkpoint_epoch_{n}.pt when kept."
     if not self.main: return
     state = self.checkpoint_state()
     if improved: save_checkpoint(self.ckpt_dir / f"best_stage{k + 1}.pt", state)
     if improved and self.new_best: save_checkpoint(self.ckpt_dir / "best_model.pt", state)
+    if epoch_end and self.tcfg.keep_epoch_checkpoints:   # the same state as latest.pt: it resumes at epoch n + 1
+        save_checkpoint(self.ckpt_dir / f"checkpoint_epoch_{self.state.run_epochs}.pt", state)
     save_checkpoint(self.ckpt_dir / "latest.pt", state)
     self.new_best = False
 
@@ -512,6 +549,91 @@ def wrap(self: Trainer) -> None:
         self.fwd = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
     if self.tcfg.compile: self.fwd = torch.compile(self.fwd)
 
+# %% ../nbs/08_trainer.ipynb #96e9d6c8
+def hardest_texts(texts: list[str], share: float) -> list[int]:
+    "Indices of the round(share·n) texts (at least one) of highest lexical rarity (`difficulty.lexical_rarity`), hardest first."
+    if not texts or share <= 0: return []
+    rarity = lexical_rarity(texts)                                   # [n], higher = rarer words
+    return sorted(range(len(texts)), key=lambda i: (-rarity[i], i))[:max(1, round(share * len(texts)))]
+
+_NOT_TEXT = [PAD_ID, MASK_ID, SEP_ID, BOS_ID, UNK_ID, EOS_ID]        # never placed inside a fill
+
+def fill_masked(model, windows: list[list[int]], mask_share: float, scfg: SamplingConfig, seed: int,
+                batch_size: int = 32) -> list[list[int]]:
+    "Each window `[BOS] ids [EOS]` with `mask_share` of its ids masked (seeded positions) and filled by `denoise`."
+    dev, out, by_len = next(model.parameters()).device, [None] * len(windows), {}
+    for i, w in enumerate(windows): by_len.setdefault(len(w), []).append(i)
+    with evaluating(model):
+        for T, idx in sorted(by_len.items()):
+            n_mask = max(1, round(mask_share * (T - 2)))
+            for j in range(0, len(idx), batch_size):
+                rows = idx[j:j + batch_size]
+                gen = torch.Generator(dev).manual_seed(_step_seed(seed, T, j))
+                x = torch.tensor([windows[i] for i in rows], device=dev)                 # [B, T]
+                inner = torch.rand(len(rows), T - 2, generator=gen, device=dev)           # [B, T-2]
+                x.scatter_(1, inner.argsort(1)[:, :n_mask] + 1, MASK_ID)                  # n_mask ids per row, not BOS/EOS
+                filled, *_ = denoise(model, x, min(scfg.steps, n_mask), scfg.schedule, scfg.strategy, scfg.temperature,
+                                     scfg.top_k, scfg.top_p, generator=gen, banned=_NOT_TEXT)
+                for r, i in enumerate(rows): out[i] = filled[r].tolist()
+    return out
+
+def _read_fills(path: Path, settings: dict) -> dict:
+    "The self-training fills a run stored at `path`, checked against this run's settings (one-line errors)."
+    if not path.is_file():
+        raise TinyDiffusionError(f"this run resumes inside its last stage but its self-training fills ({path}) are "
+                                 "missing; resume from a checkpoint written before that stage, or set training.self_training=0")
+    try: rec = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError: raise TinyDiffusionError(f"{path} is not valid JSON; resume from a checkpoint written "
+                                                          "before the last stage to make the fills again") from None
+    if {k: rec.get(k) for k in settings} != settings:
+        raise TinyDiffusionError(f"{path} was made with other self-training or sampling settings; resume with the config that made it")
+    return rec
+
+@patch
+def make_fills(self: Trainer, k: int, settings: dict) -> dict:
+    "Stage `k`'s hardest texts, masked and filled by the model as it stands; the record `self_train` stores."
+    t0, tx, L = time.perf_counter(), self.data.stages[k], self.cfg.model.max_seq_len
+    ids = self.tok.encode_batch(list(tx))
+    chosen = [i for i in hardest_texts(tx, self.tcfg.self_training) if ids[i]]
+    windows = [[BOS_ID, *ids[i][:L - 2], EOS_ID] for i in chosen]
+    with self.autocast: filled = fill_masked(self.model, windows, self.tcfg.self_training_mask, self.cfg.sampling,
+                                             _step_seed(self.cfg.seed, k, len(tx)), self.tcfg.batch_size)
+    return dict(stage=k + 1, step=self.state.global_step, **settings, chosen=chosen,
+                texts=[self.tok.decode(w[1:-1]) for w in filled], seconds=round(time.perf_counter() - t0, 3))
+
+@patch
+def self_train(self: Trainer, k: int) -> list[str]:
+    "Before the last stage `k`: the model's fills of its hardest texts join its sequences (the step budget kept); the fills."
+    s, st, name = self.state, self.stages[k], f"stage {k + 1}/{len(self.stages)} {self.stages[k].name}"
+    why = ("the AR baseline cannot fill masked text" if self.objective != "mdlm" else
+           "there is no stage before this one to fill with" if k == 0 else "")
+    if why:
+        self.say(f"note: {name}: training.self_training skipped ({why}); it trains on the prepared texts")
+        self.log.write("self_training", step=s.global_step, stage=k + 1, added=0, skipped=why)
+        return []
+    path = self.out / "samples" / f"self_training_stage{k + 1}.json"
+    settings = dict(seed=self.cfg.seed, self_training=self.tcfg.self_training,
+                    self_training_mask=self.tcfg.self_training_mask, sampling=dataclasses.asdict(self.cfg.sampling))
+    inside = s.stage == k and (s.stage_step > 0 or s.epoch > 0)      # resumed within the stage: read back, not remade
+    rec = _read_fills(path, settings) if inside else self.make_fills(k, settings) if self.main else None
+    if self.world > 1 and not inside:                              # rank 0's fills for every process
+        box = [rec]
+        torch.distributed.broadcast_object_list(box, src=0)
+        rec = box[0]
+    if self.main and not inside:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, json.dumps(rec, indent=1, ensure_ascii=False))
+    before = len(self.seqs[k])
+    self.seqs[k] = stage_sequences(list(self.data.stages[k]) + rec["texts"], self.tok, self.cfg.model.max_seq_len,
+                                   self.tcfg.packing)
+    self.log.write("self_training", step=s.global_step, stage=k + 1, added=len(rec["texts"]), sequences=[before, len(self.seqs[k])],
+                   path=str(path), read_back=inside, seconds=rec["seconds"])
+    self.say(f"{name}: self-training: {'read back ' if inside else ''}{len(rec['texts'])} of its {len(self.data.stages[k])} "
+             f"texts (the lexically rarest), {self.tcfg.self_training_mask:.0%} masked and filled by the model, added: "
+             f"{before} → {len(self.seqs[k])} sequences; the stage's budget stays {self.steps_per_stage[k]} steps")
+    return rec["texts"]
+
+
 # %% ../nbs/08_trainer.ipynb #b72ca35f
 @patch
 def begin_run(self: Trainer) -> None:
@@ -558,10 +680,11 @@ def end_epoch(self: Trainer, k: int) -> None:
                           val=s.last_val))
         s.val_seconds += time.perf_counter() - t0
     self.stage_epochs, self.stage_steps = s.epoch + 1, s.stage_step
-    if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
+    if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs, s.mask_shift = k + 1, 0, 0, 0, 0, 0.0
     else: s.epoch, s.epoch_step = s.epoch + 1, 0
+    s.run_epochs += 1
     self.stage_over = ending
-    self.save(k, improved)
+    self.save(k, improved, epoch_end=True)
 
 @patch
 def end_stage(self: Trainer, k: int) -> None:
@@ -574,7 +697,7 @@ def end_stage(self: Trainer, k: int) -> None:
         self.log.write("nonfinite", step=s.global_step, stage=k + 1, message=msg)
         self.stops.append(msg)
         self.stage_epochs, self.stage_steps = s.epoch, s.stage_step
-    if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
+    if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs, s.mask_shift = k + 1, 0, 0, 0, 0, 0.0
     rec = dict(stage=k + 1, name=st.name, format=st.format, epochs=self.stage_epochs, steps=self.stage_steps,
                best_val_bpc=_round(s.best_stage_bpc[k]), stopped=self.stopped)
     self.stage_records.append(rec)
@@ -588,6 +711,7 @@ def fit(self: Trainer) -> dict:
     self.begin_run()
     s = self.state
     for k in range(s.stage, len(self.stages)):
+        if k == len(self.stages) - 1 and self.tcfg.self_training: self.self_train(k)   # the model's fills join the last stage
         self.begin_stage(k)
         self.bar = self.progress_bar(k)
         while not self.stage_over:
@@ -624,12 +748,15 @@ def summary(self: Trainer) -> dict:
                 device=str(self.device), precision=self.precision, world_size=self.world, weights_sha256=_digest(self.model))
 
 # %% ../nbs/08_trainer.ipynb #deef4ed1
-def _resolve_resume(resume, ckpt_dir: Path) -> Optional[Path]:
+def resolve_resume(resume, ckpt_dir: Path) -> Optional[Path]:
+    "The checkpoint `resume` names: None, `auto` (latest.pt if there), a path, or a bare file name found in `ckpt_dir`."
     if resume in (None, False, ""): return None
     if resume == "auto":
         p = ckpt_dir / "latest.pt"
         return p if p.is_file() else None
-    return Path(resume)
+    p = Path(resume)   # latest.pt, best_stage{k}.pt, best_model.pt, checkpoint_epoch_{n}.pt: all hold a whole run state
+    if not p.is_file() and p.parent == Path(".") and (ckpt_dir / p.name).is_file(): return ckpt_dir / p.name
+    return p
 
 def _prepared(book, out: Path, cfg: ProjectConfig, progress: bool, rank: int, world: int):
     if all(hasattr(book, a) for a in ("tokenizer", "stages", "heldout")): return book
@@ -648,7 +775,7 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
     t = cfg.training
     if t.objective == "mdlm" and t.soft_masking and t.exact_masking:
         raise TinyDiffusionError("training.soft_masking needs coin-flip masking; set training.exact_masking=false")
-    ck_path = _resolve_resume(resume, out / "checkpoints")
+    ck_path = resolve_resume(resume, out / "checkpoints")
     ck = read_checkpoint(ck_path) if ck_path else None          # fails now, not after the data are prepared
     if ck is not None: _check_resumable(ck, ck_path, cfg, vocab=False, init=_init_name(model) if model is not None else "")
     rank, world, device, own_group = distributed_setup(t.device)
