@@ -1,11 +1,19 @@
 #!/usr/bin/env python
 """The capstone experiment: MDLM with and without the curriculum, two ablations of it, and the AR baseline, as JSON.
 
-The command that wrote nbs/capstone_results.json (whole Frankenstein, the tiny preset's model, one thread pinned to
-one core of a quiet 2-core CPU; about 80 minutes for all five models and their evaluations):
+The commands that wrote nbs/capstone_results.json (whole Frankenstein, the tiny preset's model; each run one thread
+pinned to its own core of a 2-core CPU, the three curriculum-shaped models on core 1 while the flat MDLM and AR
+ran on core 0, then merged into one record; about 65 minutes of wall time, 120 of CPU):
 
-    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \\
-        --output runs/capstone --json nbs/capstone_results.json
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
+        --models mdlm_curriculum ordered_full_range shuffled_emphasis --output runs/capstone --json nbs/capstone_results.json
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
+        --models mdlm_flat ar --output runs/capstone_b --json runs/capstone_b/flat_ar.json
+    python benchmarks/quality.py --merge runs/capstone_b/flat_ar.json --json nbs/capstone_results.json
+    python benchmarks/quality.py --rescore --roots runs/capstone runs/capstone_b --json nbs/capstone_results.json
+
+(The first was started without --models and stopped after its third model; the record keeps the commands as run.)
+One command does the same one model after another: drop --models, about 100 minutes on one core.
 
 Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
 
@@ -35,6 +43,10 @@ stage, tokens seen, epochs of the training text, training FLOPs, held-out BPC (e
 Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evaluate` of the best checkpoint (held-out
 bound on every window, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
 judge, sample entropy, word validity, infilling accuracy) and where the run sits against the critical compute.
+`--rescore` then adds, per model, 8 independent NELBO estimates of the best checkpoint on every held-out window, with
+the same seeds for every model: their spread is an honest standard error (the in-run "±" treats the n_t stratified
+levels as independent draws, which overstates it several times), and their model-minus-model differences are
+paired, so two models can be compared far more tightly than their separate errors suggest.
 The JSON is written after every model (an interrupted run keeps what finished; rerun with --append --models ... to
 add the rest). Tokenizer and held-out text are hashed; every evaluation's own `prepare` must match them byte for byte.
 """
@@ -256,6 +268,39 @@ def merge_records(target: Path, others: list[Path]) -> dict:
     return record
 
 
+def replicate_scores(checkpoint: Path, heldout: list[str], k: int, n_t: int) -> list[float]:
+    "Held-out BPC of `checkpoint` from `k` independent NELBO estimates (seeds 1000…; each stratified over `n_t` levels)."
+    from tiny_diffusion.checkpoint import load_checkpoint
+    from tiny_diffusion.mdlm import chunk_for_scoring
+    from tiny_diffusion.autoregressive import heldout_score
+    ck = load_checkpoint(checkpoint)
+    chunks = chunk_for_scoring(ck.tokenizer, heldout, ck.config.model.max_seq_len)     # every held-out window
+    reps = 1 if ck.objective == "ar" else k                                          # AR is exact: one is all there is
+    return [heldout_score(ck.model, chunks, ck.objective, 32, n_t=n_t, seed=1000 + r)["bpc"] for r in range(reps)]
+
+
+def rescore(target: Path, roots: list[Path], k: int, n_t: int) -> dict:
+    "Add to each model of the record `k` independent held-out estimates of its best checkpoint (same seeds for all: paired)."
+    record = json.loads(target.read_text())
+    heldout = None
+    for root in roots:
+        if (root / "shared").is_dir():
+            heldout = Prepared.load(root / "shared").heldout
+            if hashlib.sha256("\n\n".join(heldout).encode()).hexdigest() != record["heldout_sha256"]:
+                raise SystemExit(f"{root}/shared holds other held-out text than {target} records")
+            break
+    if heldout is None: raise SystemExit(f"no prepared data under {', '.join(map(str, roots))}/shared; pass --roots of the runs")
+    for name, rec in record["models"].items():
+        path = next((r / name / "checkpoints" / "best_model.pt" for r in roots if (r / name / "checkpoints" / "best_model.pt").is_file()), None)
+        if path is None: raise SystemExit(f"{name}: no best_model.pt under {', '.join(map(str, roots))}; pass --roots of the runs")
+        t0 = time.time()
+        rec["replicates"] = dict(k=k, n_t=n_t, seeds=list(range(1000, 1000 + k)), bpc=replicate_scores(path, heldout, k, n_t),
+                                 seconds=round(time.time() - t0, 1), load=load_now())
+        print(f"{name}: {rec['replicates']['bpc']}", file=sys.stderr, flush=True)
+        write_json(record, target)
+    return record
+
+
 def write_json(obj, path: Path) -> None:
     "Write JSON atomically (temp file in the same folder, then rename)."
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -295,6 +340,11 @@ def main(argv=None) -> dict:
     p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
                    help="train nothing: add the models of these records (same experiment) to the record at --json")
     p.add_argument("--append", action="store_true", help="keep the other models already in --json (same experiment)")
+    p.add_argument("--rescore", action="store_true",
+                   help="train nothing: add REPLICATES independent held-out estimates of each model's best checkpoint to --json")
+    p.add_argument("--roots", nargs="+", default=["runs/capstone"], help="with --rescore: the --output folders of the runs")
+    p.add_argument("--replicates", type=int, default=8, help="with --rescore: independent estimates per model (paired seeds)")
+    p.add_argument("--n-t", type=int, default=8, help="with --rescore: NELBO levels per estimate")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--progress", action="store_true", help="show progress bars")
     args = p.parse_args(argv)
@@ -303,7 +353,9 @@ def main(argv=None) -> dict:
     bad = [kv for kv in args.set if "=" not in kv]
     if bad: p.error(f"--set takes KEY=VALUE pairs, not {bad[0]!r} (e.g. --set model.d_model=64)")
     if args.merge and not args.json: p.error("--merge needs --json TARGET (the record to add the models to)")
-    record = merge_records(Path(args.json), args.merge) if args.merge else run(args)
+    if args.rescore and not args.json: p.error("--rescore needs --json TARGET (the record to add the estimates to)")
+    if args.rescore: record = rescore(Path(args.json), [Path(r) for r in args.roots], args.replicates, args.n_t)
+    else: record = merge_records(Path(args.json), args.merge) if args.merge else run(args)
     out = headline(record)
     print(json.dumps(out, indent=1))
     return out
