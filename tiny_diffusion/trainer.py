@@ -200,7 +200,10 @@ class RunLog:
         self.path, self.tb = None, None
         if not enabled or log_dir is None: return
         log_dir.mkdir(parents=True, exist_ok=True)
-        self.path = log_dir / f"training_{time.strftime('%Y%m%d-%H%M%S')}_{os.getpid()}.jsonl"
+        stem = f"training_{time.strftime('%Y%m%d-%H%M%S')}_{os.getpid()}"
+        self.path, n = log_dir / f"{stem}.jsonl", 1
+        while self.path.exists():                       # two runs in one process within a second: never one file
+            self.path, n = log_dir / f"{stem}_{n}.jsonl", n + 1
         try: from torch.utils.tensorboard import SummaryWriter
         except ImportError: return                      # TensorBoard is optional
         self.tb = SummaryWriter(str(log_dir / "tensorboard"))
