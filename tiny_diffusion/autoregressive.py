@@ -76,28 +76,32 @@ def ar_generate(model: nn.Module, prompt_ids: list[int], max_new_tokens: int, te
 @torch.no_grad()
 def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n_t: int = 8, seed: int = 0,
                   device=None, autocast=None, rank: int = 0, world_size: int = 1, max_chunks: int = 0) -> dict:
-    "Held-out nats and bits per character of `chunks`: exact for AR, an unbiased NELBO bound ± standard error for MDLM."
+    "Held-out nats and bits per character of `chunks`: exact for AR, an unbiased NELBO bound ± standard error for MDLM (nan for n_t=1)."
     if objective not in ("mdlm", "ar"): raise TinyDiffusionError(f"objective must be 'mdlm' or 'ar', got {objective!r}")
     dev = device or next(model.parameters()).device
     N = len(chunks.tokens)
     idx = torch.arange(N) if not max_chunks or max_chunks >= N else torch.linspace(0, N - 1, max_chunks).round().long()
-    R = 1 if objective == "ar" else n_t
-    totals = torch.zeros(R + 2, dtype=torch.float64, device=dev)   # [repeat totals..., text tokens scored, all text tokens]
+    n_a, n_b = (n_t + 1) // 2, n_t // 2                           # MDLM: passes of the two independent half-estimates
+    totals = torch.zeros(4, dtype=torch.float64, device=dev)       # [nats, their variance, text tokens scored, all text tokens]
     mine = idx[rank::world_size]
     for s in range(0, len(mine), batch_size):
         b = mine[s:s + batch_size]
         x, m = chunks.tokens[b].to(dev), chunks.pad_mask[b].to(dev)                       # [B, T]
         with (autocast or contextlib.nullcontext()):
-            nats = ar_nll(model, x, m)[None] if objective == "ar" else \
-                nelbo(model, x, m, n_t=n_t, seed=seed * 100_003 + int(b[0]), per_repeat=True)  # [R, B]
-        totals[:R] += nats.double().sum(1)
-        totals[R] += maskable(x, m).sum()
-    if rank == 0: totals[R + 1] = maskable(chunks.tokens, chunks.pad_mask).sum()
+            out = ar_nll(model, x, m)[None] if objective == "ar" else \
+                nelbo(model, x, m, n_t=n_t, seed=seed * 100_003 + int(b[0]), halves=True)  # [1, B] or [2, B]
+        out = out.double()
+        if objective == "ar": est, var = out[0], torch.zeros_like(out[0])                 # exact: no error
+        else:
+            est = (n_a * out[0] + n_b * out[1]) / n_t if n_b else out[0]   # the halves' weighted mean, unbiased: [B]
+            var = (out[0] - out[1]).square() * n_a * n_b / n_t ** 2       # its variance per window: [B] (nan if n_t = 1)
+        totals[0] += est.sum(); totals[1] += var.sum()
+        totals[2] += maskable(x, m).sum()
+    if rank == 0: totals[3] = maskable(chunks.tokens, chunks.pad_mask).sum()
     if world_size > 1: torch.distributed.all_reduce(totals)
-    per_repeat, n_tok, n_all = totals[:R], float(totals[R]), float(totals[R + 1])
+    mean, n_tok, n_all = float(totals[0]), float(totals[2]), float(totals[3])
     n_chars = chunks.n_chars * n_tok / max(n_all, 1)     # a subset covers its share of the characters (approx.)
-    mean = float(per_repeat.mean())
-    se = float(per_repeat.std() / math.sqrt(R)) if R > 1 else 0.0
+    se = math.sqrt(float(totals[1]))                     # windows are independent: their variances add
     return dict(bpc=bpc(mean, n_chars), bpc_se=se / math.log(2) / n_chars, nats=mean, nats_se=se,
                 ppl=math.exp(mean / max(n_tok, 1)), exact=objective == "ar", chars=n_chars, tokens=int(n_tok),
                 windows=len(idx), n_t=None if objective == "ar" else n_t)

@@ -194,22 +194,29 @@ def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.T
 # %% ../nbs/06_mdlm.ipynb #1176d41d
 @torch.no_grad()
 def nelbo(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None, n_t: int = 16,
-          seed: int = 0, per_repeat: bool = False) -> torch.Tensor:
-    "Unbiased NELBO estimate [B] (or [n_t, B]): total nats per sequence, an upper bound on -log p(x) in expectation."
+          seed: int = 0, per_repeat: bool = False, halves: bool = False) -> torch.Tensor:
+    "Unbiased NELBO estimate [B] (or [n_t, B] per repeat, or [2, B] per independent half): total nats per sequence, an upper bound on -log p(x) in expectation."
     if n_t < 1: raise TinyDiffusionError(f"n_t must be at least 1, got {n_t}")
+    if per_repeat and halves: raise TinyDiffusionError("per_repeat and halves are alternatives; pass at most one of them")
     B, T = tokens.shape
     n = maskable(tokens, pad_mask).sum(1)                                    # maskable tokens per row: [B]
     g = torch.Generator(device=tokens.device).manual_seed(seed)
-    shift = torch.rand(B, generator=g, device=tokens.device)                 # one random shift per sequence
-    out = torch.zeros(n_t, B, device=tokens.device)
+    groups = [(n_t + 1) // 2, n_t // 2] if halves else [n_t]                 # strata per group: each covers (0, 1]
+    out, r = torch.zeros(n_t, B, device=tokens.device), 0
     with evaluating(model):
-        for r in range(n_t):
-            rate = 1 - (r + shift) / n_t                                     # repeat r: the r-th stratum of (0, 1]
-            noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, g)
-            ce = torch.zeros(B, T, device=tokens.device)
-            ce[is_masked] = _masked_ce(logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked])
-            out[r] = torch.where(n > 0, n / k.clamp(min=1) * ce.sum(1), 0.0)  # (n/k)·Σ_M CE
-    return out if per_repeat else out.mean(0)
+        for size in (s for s in groups if s):
+            shift = torch.rand(B, generator=g, device=tokens.device)         # one random shift per sequence and group
+            for j in range(size):
+                rate = 1 - (j + shift) / size                                # pass j: the j-th of the group's strata
+                noisy, is_masked, k = mask_exact(tokens, rate, pad_mask, g)
+                ce = torch.zeros(B, T, device=tokens.device)
+                ce[is_masked] = _masked_ce(logits_at(model, noisy, pad_mask, is_masked), tokens[is_masked])
+                out[r] = torch.where(n > 0, n / k.clamp(min=1) * ce.sum(1), 0.0)  # (n/k)·Σ_M CE
+                r += 1
+    if not halves: return out if per_repeat else out.mean(0)
+    a = groups[0]
+    second = out[a:].mean(0) if n_t > 1 else torch.full((B,), math.nan, device=tokens.device)
+    return torch.stack([out[:a].mean(0), second])                            # two independent estimates: [2, B]
 
 def bpc(total_nats, n_chars: int) -> float:
     "Bits per character: summed nats / ln 2 / number of characters scored."
