@@ -3,6 +3,7 @@
     python benchmarks/recipe.py                                  # the ladder of changes, seed 0, 600 steps each
     python benchmarks/recipe.py --only packed,exact --seeds 0,1,2  # chosen rows on three seeds
     python benchmarks/recipe.py --steps 300 --book alice_in_wonderland
+    python benchmarks/recipe.py --curriculum --warm-start --only curr_mix50,curr_ar_init200_shift --seeds 0,1,2
 
 Results of the last full measurement are kept in benchmarks/recipe_results.json (one JSON row per run).
 
@@ -32,6 +33,13 @@ CURRICULUM_ROWS = [                                                  # on the ro
     ("curr_mix0", {"curriculum": True, "full_share": (0.0, 1.0)}),   # full-range share 0 → 1 over the run
     ("curr_mix50", {"curriculum": True, "full_share": (0.5, 1.0)}),  # full-range share 0.5 → 1
 ]
+WARM_ROWS = [                                                        # AR warm starts (Gong et al. 2024), on --curriculum-base
+    ("ar_init200", {"ar_init": 200}),                                # 200 AR steps of the budget, then flat MDLM
+    ("ar_init200_shift", {"ar_init": 200, "logit_shift": True}),     # ... reading token i's logits at i-1, as AR does
+    ("ar_init300_shift", {"ar_init": 300, "logit_shift": True}),     # a longer warm start
+    ("curr_ar_init200_shift", {"ar_init": 200, "logit_shift": True,  # the tiny preset: warm start, then the curriculum
+                               "curriculum": True, "full_share": (0.5, 1.0)}),
+]
 
 
 @dataclasses.dataclass
@@ -48,12 +56,28 @@ class Recipe:
     alibi: bool = False
     curriculum: bool = False
     full_share: tuple = (1.0, 1.0)                                   # flat: every row draws from (0, 1]
+    ar_init: int = 0                                                 # steps of the budget trained as AR first (0 = none)
+    logit_shift: bool = False                                        # MDLM reads token i's logits at position i-1
 
 
 def windows_of(texts, tok, L, packing):
     "Training rows [N, L] and pad masks, framed exactly as the trainer frames them (packed windows, or one padded row per text)."
     from tiny_diffusion.trainer import collate, stage_sequences
     return collate(stage_sequences(texts, tok, L, packing))
+
+
+def optimizer(model, recipe: Recipe, steps: int):
+    "AdamW (decay on matrices but the embedding) and its warmup + cosine schedule over `steps` optimizer steps."
+    import torch
+    decay = [p for p in model.parameters() if p.ndim >= 2 and p is not model.embed.weight]
+    rest = [p for p in model.parameters() if not any(p is q for q in decay)]
+    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}],
+                            lr=recipe.lr, betas=(0.9, 0.95))
+    def lr_at(s):                                                    # warmup, then cosine to min_lr_ratio
+        if s < recipe.warmup: return (s + 1) / recipe.warmup
+        p = min(1.0, (s - recipe.warmup) / max(1, steps - recipe.warmup))
+        return recipe.min_lr_ratio + (1 - recipe.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
 
 
 def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> dict:
@@ -63,46 +87,46 @@ def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> d
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level, mdlm_loss
     from tiny_diffusion.model import Transformer, choose_precision
-    cfg = ProjectConfig.tiny()
+    cfg = ProjectConfig.tiny() if recipe.ar_init else ProjectConfig.tiny_scratch()   # (their stage epochs set the split)
     cfg.model.vocab_size = len(data.tokenizer)
     cfg.model.attention_bias = "alibi" if recipe.alibi else "none"
+    cfg.model.logit_shift = recipe.logit_shift
     prec = choose_precision("auto", "cpu")
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=prec == "bf16")
     stages = data.stages if recipe.curriculum else [data.stages[-1]]
     bands = [tuple(s.mask_range) for s in cfg.curriculum.stages] if recipe.curriculum else [(0.0, 1.0)]
     sets = [windows_of(t, data.tokenizer, L, recipe.packing) for t in stages]
-    # steps per stage in proportion to the preset's epochs × the stage's batches per epoch
+    warm = recipe.ar_init if recipe.objective == "mdlm" else 0
+    # steps per stage in proportion to the preset's epochs × the stage's batches per epoch (after any AR warm start)
     weight = [e * math.ceil(len(x) / recipe.batch_size) for e, (x, _) in
               zip([s.epochs for s in cfg.curriculum.stages] if recipe.curriculum else [1], sets)]
-    per_stage = [round(steps * w / sum(weight)) for w in weight]; per_stage[-1] = steps - sum(per_stage[:-1])
+    n_mdlm = steps - warm
+    per_stage = [round(n_mdlm * w / sum(weight)) for w in weight]; per_stage[-1] = n_mdlm - sum(per_stage[:-1])
     torch.manual_seed(seed)
-    model = Transformer(cfg.model, causal=recipe.objective == "ar")
-    decay = [p for p in model.parameters() if p.ndim >= 2 and p is not model.embed.weight]
-    rest = [p for p in model.parameters() if not any(p is q for q in decay)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-                            lr=recipe.lr, betas=(0.9, 0.95))
-    def lr_at(s):                                                    # warmup, then cosine to min_lr_ratio, over the run
-        if s < recipe.warmup: return (s + 1) / recipe.warmup
-        p = min(1.0, (s - recipe.warmup) / max(1, steps - recipe.warmup))
-        return recipe.min_lr_ratio + (1 - recipe.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    model = Transformer(cfg.model, causal=recipe.objective == "ar" or warm > 0)
     g = torch.Generator().manual_seed(seed)
     step, t0, losses = 0, time.time(), []
-    for k, ((x, m), n_k) in enumerate(zip(sets, per_stage)):
-        order = torch.randperm(len(x), generator=g)
-        for i in range(n_k):
-            j = (i * recipe.batch_size) % len(x)
-            if j + recipe.batch_size > len(x): order = torch.randperm(len(x), generator=g); j = 0   # a new epoch
-            b = order[j:j + recipe.batch_size]
-            s0, s1 = recipe.full_share
-            share = s0 + (s1 - s0) * step / max(1, steps - 1)
-            with autocast:
-                loss, _ = ar_loss(model, x[b], m[b]) if recipe.objective == "ar" else \
-                    mdlm_loss(model, x[b], m[b], mask_range=bands[k], generator=g, full_share=share, exact=recipe.exact)
-            loss.backward()
-            if recipe.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
-            opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-            losses.append(loss.item()); step += 1
+    phases = ([("ar", [windows_of(data.stages[-1], data.tokenizer, L, recipe.packing)], [warm], [(0.0, 1.0)])] if warm else []) + \
+             [(recipe.objective, sets, per_stage, bands)]
+    for objective, phase_sets, phase_steps, phase_bands in phases:   # an AR warm start (if any), then the recipe's objective
+        model.causal = objective == "ar"                               # the same weights; attention bidirectional for MDLM
+        opt, sched = optimizer(model, recipe, sum(phase_steps))        # each phase its own AdamW, warmup and cosine
+        done = 0
+        for k, ((x, m), n_k) in enumerate(zip(phase_sets, phase_steps)):
+            order = torch.randperm(len(x), generator=g)
+            for i in range(n_k):
+                j = (i * recipe.batch_size) % len(x)
+                if j + recipe.batch_size > len(x): order = torch.randperm(len(x), generator=g); j = 0   # a new epoch
+                b = order[j:j + recipe.batch_size]
+                s0, s1 = recipe.full_share
+                share = s0 + (s1 - s0) * done / max(1, sum(phase_steps) - 1)
+                with autocast:
+                    loss, _ = ar_loss(model, x[b], m[b]) if objective == "ar" else \
+                        mdlm_loss(model, x[b], m[b], mask_range=phase_bands[k], generator=g, full_share=share, exact=recipe.exact)
+                loss.backward()
+                if recipe.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
+                opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
+                losses.append(loss.item()); step += 1; done += 1
     train_s = time.time() - t0
     held = chunk_for_scoring(data.tokenizer, data.heldout, L)
     with autocast:
@@ -125,6 +149,7 @@ def main():
     ap.add_argument("--seeds", default="0", help="comma-separated seeds; each row runs once per seed")
     ap.add_argument("--only", default="", help="comma-separated row names to run (their cumulative recipes)")
     ap.add_argument("--curriculum", action="store_true", help="also run the curriculum rows")
+    ap.add_argument("--warm-start", action="store_true", help="also run the AR warm-start rows")
     ap.add_argument("--curriculum-base", default="alibi", help="the flat row whose recipe the curriculum rows start from")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override the base recipe, e.g. lr=2e-3")
     ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per held-out window")
@@ -141,8 +166,8 @@ def main():
     base, ladder = Recipe(), []
     for k, v in (kv.split("=", 1) for kv in a.set): setattr(base, k, parse_value(v))
     r = base
-    for name, change in ROWS + (CURRICULUM_ROWS if a.curriculum else []):
-        if name.startswith("curr_"): rr = dataclasses.replace(dict(ladder)[a.curriculum_base], **change)
+    for name, change in ROWS + (CURRICULUM_ROWS if a.curriculum else []) + (WARM_ROWS if a.warm_start else []):
+        if name.startswith(("curr_", "ar_init")): rr = dataclasses.replace(dict(ladder)[a.curriculum_base], **change)
         else:
             rr = dataclasses.replace(r, **change)
             if change.get("objective") != "ar": r = rr

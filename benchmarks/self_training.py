@@ -26,7 +26,7 @@ def main(argv=None) -> dict:
     from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.autoregressive import heldout_score
     from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level
-    base = preset("tiny").override(**{"training.device": "cpu"})
+    base = preset("tiny_scratch").override(**{"training.device": "cpu"})
     data = prepare("frankenstein", args.data, base)
     out, res = Path(args.output), {}
     for seed in args.seeds:

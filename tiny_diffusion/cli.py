@@ -316,9 +316,9 @@ def check_train_output(out: Path, resume: Optional[str] = None, overwrite: bool 
         from tiny_diffusion.checkpoint import read_checkpoint
         from tiny_diffusion.trainer import resolve_resume
         read_checkpoint(resolve_resume(resume, out / "checkpoints"))  # a path, or a bare name in OUTPUT/checkpoints; one-line errors
-    old = sorted((out / "checkpoints").glob("*.pt")) if (out / "checkpoints").is_dir() else []
-    if old and not resume and not overwrite:
-        raise TinyDiffusionError(f"{out} already holds a run's checkpoints ({old[0].name} …); pass --resume auto to "
+    old = [p for d in (out / "checkpoints", out / "ar_init" / "checkpoints") if d.is_dir() for p in sorted(d.glob("*.pt"))]
+    if old and not resume and not overwrite:   # (ar_init/: an AR warm start's run, training.ar_init_steps)
+        raise TinyDiffusionError(f"{out} already holds a run's checkpoints ({old[0].relative_to(out)} …); pass --resume auto to "
                                  "continue it, --overwrite to start afresh, or another --output")
 
 

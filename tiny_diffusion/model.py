@@ -160,6 +160,8 @@ class Transformer(nn.Module):
                 x = checkpoint(block, x, cos, sin, mask, is_causal, None, i, use_reentrant=False)
             else:
                 x = block(x, cos, sin, mask, is_causal, kv_cache, i)
+        if self.cfg.logit_shift and not self.causal:   # token i read at i-1, as an AR model reads it (position 0 keeps its own)
+            x = torch.cat([x[:, :1], x[:, :-1]], dim=1)                              # [B, T, D]
         if select is not None: x = x[select]                                          # only where a loss needs it: [N, D]
         return F.linear(self.norm(x), self.embed.weight)                             # tied output: [B, T, V] or [N, V]
 

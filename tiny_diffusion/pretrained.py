@@ -188,8 +188,9 @@ def layer_probe(model: PretrainedDiffusion, tokens: torch.Tensor, pad_mask: Opti
 
 # %% ../nbs/15_pretrained.ipynb #8b0ad340
 def pretrained_config(name: str = "all-MiniLM-L6-v2", base: Optional[ProjectConfig] = None, **overrides) -> ProjectConfig:
-    "A config that fine-tunes `name`: its shape in `model`, a fine-tuning learning rate, the rest from `base` (tiny), then `overrides`."
-    c = ProjectConfig.from_dict((base or ProjectConfig.tiny()).to_dict())
+    "A config that fine-tunes `name`: its shape in `model`, a fine-tuning learning rate, the rest from `base` (tiny_scratch), then `overrides`."
+    c = ProjectConfig.from_dict((base or ProjectConfig.tiny_scratch()).to_dict())
+    c.training.ar_init_steps = 0                                         # the encoder is the start: no AR warm start
     c.model = pretrained_model_config(name, min(c.model.max_seq_len, 512), c.model.dropout)
     c.training.learning_rate, c.training.warmup_steps = 1e-4, min(c.training.warmup_steps, 20)
     c.output_dir = c.output_dir.rstrip("/") + "_" + name
@@ -311,7 +312,7 @@ def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s:
 def compare_at_budget(book: str = "frankenstein", output_dir: Union[str, Path] = "runs/pretrained_vs_scratch",
                       minutes: float = 15, init: str = "all-MiniLM-L6-v2", progress: bool = True, max_chars: int = 0) -> dict:
     "The tiny model from scratch and `init` fine-tuned, each for `minutes` of wall clock on `book`: lowercased held-out bounds, samples."
-    out, scratch = Path(output_dir), ProjectConfig.tiny().override(**{"training.device": "cpu", "data.max_chars": max_chars})
+    out, scratch = Path(output_dir), ProjectConfig.tiny_scratch().override(**{"training.device": "cpu", "data.max_chars": max_chars})
     model_dir(init)                                                    # fail in one line before any work
     data = prepare(book, out / "data", scratch, progress=progress)
     res = dict(book=book, minutes=minutes, max_chars=max_chars, scoring="bits per character of the lowercased held-out chapters (NELBO bound, n_t=8)")

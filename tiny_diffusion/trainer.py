@@ -31,7 +31,7 @@ __all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'encode_texts', 'stage_seq
            'make_optimizer', 'lr_factor', 'make_scheduler', 'full_range_share', 'compute_loss', 'token_importance',
            'precision_setup', 'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'shifted_band',
            'clip_gradients', 'distributed_setup', 'hardest_texts', 'fill_masked', 'resolve_resume', 'train',
-           'self_test', 'integration_test']
+           'ar_warm_start', 'self_test', 'integration_test']
 
 # %% ../nbs/08_trainer.ipynb #270c3539
 _WORDS = dict(det=["the", "a", "one", "every"], adj=["pale", "dark", "cold", "gentle", "wretched", "quiet"],
@@ -781,14 +781,56 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
     ck_path = resolve_resume(resume, out / "checkpoints")
     ck = read_checkpoint(ck_path) if ck_path else None          # fails now, not after the data are prepared
     if ck is not None: _check_resumable(ck, ck_path, cfg, vocab=False, init=_init_name(model) if model is not None else "")
+    warm = t.objective == "mdlm" and t.ar_init_steps > 0
+    if warm and (model is not None or tokenizer is not None):
+        raise TinyDiffusionError("training.ar_init_steps builds its own model; set it to 0 when passing a model or tokenizer")
     rank, world, device, own_group = distributed_setup(t.device)
+    if t.objective == "ar" and t.ar_init_steps and rank == 0:
+        print("note: training.ar_init_steps applies to the diffusion objective; the AR model trains from scratch", file=sys.stderr)
     try:
-        tr = Trainer(cfg, _prepared(book, out, cfg, progress, rank, world), out, loss_fn, progress, rank, world, device,
-                     model, tokenizer)
+        data, ar = _prepared(book, out, cfg, progress, rank, world), None
+        if warm and ck is None:                                  # a resumed diffusion run has its weights already
+            model, ar = ar_warm_start(cfg, data, out / "ar_init", resume, progress, rank, world, device)
+        tr = Trainer(cfg, data, out, loss_fn, progress, rank, world, device, model, tokenizer)
         if ck is not None: tr.load(ck, ck_path)
-        return tr.fit()
+        summary = tr.fit()
+        return {**summary, "ar_init": ar} if warm else summary
     finally:
         if own_group: torch.distributed.destroy_process_group()
+
+# %% ../nbs/08_trainer.ipynb #ed2d9566
+def _ar_warm_config(cfg: ProjectConfig, data, out: Path, rank: int = 0, world: int = 1) -> ProjectConfig:
+    "The warm start's config: the run's model and optimiser, objective 'ar', one stage over the last stage's texts, `ar_init_steps` steps."
+    t, n = cfg.training, cfg.training.ar_init_steps
+    seqs = stage_sequences(data.stages[-1], data.tokenizer, cfg.model.max_seq_len, t.packing)
+    per_epoch = math.ceil(len(bucket_batches([len(s) for s in seqs], t.batch_size, [cfg.seed, 0, 0], rank, world))
+                          / max(1, t.grad_accum))                          # optimizer steps in one pass over them
+    ar = ProjectConfig.from_dict(cfg.to_dict())
+    ar.curriculum.enabled, ar.curriculum.patience = True, 0
+    ar.curriculum.stages = [dataclasses.replace(stage_plan(cfg)[-1], name="ar_warm_start", epochs=math.ceil(n / max(1, per_epoch)))]
+    ar.training = dataclasses.replace(t, objective="ar", max_steps_per_stage=n, ar_init_steps=0, self_training=0.0,
+                                      adaptive_masking=0.0)
+    ar.output_dir = str(out)
+    return ar
+
+def ar_warm_start(cfg: ProjectConfig, data, out: Union[str, Path], resume=None, progress: bool = False, rank: int = 0,
+                  world: int = 1, device="cpu") -> tuple[Transformer, dict]:
+    "Train `cfg`'s Transformer autoregressively for `training.ar_init_steps` steps (a run in `out`); the diffusion model made from its last weights, and its summary."
+    out = Path(out)
+    ar = _ar_warm_config(cfg, data, out, rank, world)
+    view = SimpleNamespace(tokenizer=data.tokenizer, stages=[data.stages[-1]], heldout=data.heldout, importance={},
+                           statistics={}, data_dir=None)                  # the prepared data, seen as one stage
+    tr = Trainer(ar, view, out, progress=progress, rank=rank, world_size=world, device=device)
+    latest = out / "checkpoints" / "latest.pt"
+    if resume == "auto" and latest.is_file(): tr.load(read_checkpoint(latest), latest)   # an interrupted warm start goes on
+    s = tr.fit()
+    tr.say(f"AR warm start: {s['steps']} steps, held-out {s['best_val_bpc']:.3f} bpc (exact) at its best; "
+           "the diffusion stages start from its last weights")
+    model = Transformer(tr.cfg.model, causal=False).to(tr.device)        # the same weights (and vocabulary), attention bidirectional
+    model.load_state_dict(tr.model.state_dict())
+    return model, dict(steps=s["steps"], best_val_bpc=s["best_val_bpc"], final_val_bpc=s["final_val"].get("val_bpc"),
+                       output_dir=str(out), latest=s["latest"])
+
 
 # %% ../nbs/08_trainer.ipynb #567ccf70
 def self_test(output_dir: Union[str, Path]) -> dict:
