@@ -45,8 +45,9 @@ Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evalu
 bound on every window, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
 judge, sample entropy, word validity, infilling accuracy) and where the run sits against the critical compute.
 `--rescore` then adds, per model, 8 independent NELBO estimates of the best checkpoint on every held-out window, with
-the same seeds for every model: their spread is an honest standard error (the in-run "±" treats the n_t stratified
-levels as independent draws, which overstates it: 0.11–0.20 BPC in the capstone record against 0.002–0.003), and their model-minus-model differences are
+the same seeds for every model: their spread is an honest standard error (the record's in-run "±" treated the n_t
+stratified levels as independent draws, which overstated it: 0.11–0.20 BPC against 0.002–0.003; the package's scorer
+now estimates it from two independent half-estimates per window), and their model-minus-model differences are
 paired, so two models can be compared far more tightly than their separate errors suggest.
 The JSON is written after every model (an interrupted run keeps what finished; rerun with --append --models ... to
 add the rest). Tokenizer and held-out text are hashed; every evaluation's own `prepare` must match them byte for byte.

@@ -172,8 +172,9 @@ def _tiny(cls) -> ProjectConfig:
     c.training = TrainingConfig(batch_size=32, learning_rate=3e-3, warmup_steps=20, checkpoint_every=100,
                                 eval_every_steps=100, val_max_chunks=96, sample_every_epochs=10, log_every=5,
                                 ar_init_steps=200)   # the same weights trained as AR first (Gong et al. 2024): 2.28 → 2.03 bpc
-    # MDLM's ancestral sampler, cooled: at 0.6 the samples keep ≥ 85 % book words and no token above 15 % (README)
-    c.sampling = SamplingConfig(length=128, steps=128, strategy="ancestral", temperature=0.6)
+    # MDLM's ancestral sampler, cooled, with nucleus 0.9: on three seeds' models 86-95 % of the words are the book's and
+    # no token is above 11 % (README; at temperature 0.6 one seed fell to 85 %)
+    c.sampling = SamplingConfig(length=128, steps=128, strategy="ancestral", temperature=0.5, top_p=0.9)
     return c
 
 @classmethod

@@ -798,7 +798,7 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
     finally:
         if own_group: torch.distributed.destroy_process_group()
 
-# %% ../nbs/08_trainer.ipynb #ed2d9566
+# %% ../nbs/08_trainer.ipynb #11656d56
 def _ar_warm_config(cfg: ProjectConfig, data, out: Path, rank: int = 0, world: int = 1) -> ProjectConfig:
     "The warm start's config: the run's model and optimiser, objective 'ar', one stage over the last stage's texts, `ar_init_steps` steps."
     t, n = cfg.training, cfg.training.ar_init_steps
