@@ -437,7 +437,8 @@ def validate(self: Trainer, k: int) -> bool:
                       seed=self.cfg.seed, device=self.device, autocast=self.autocast, rank=self.rank,
                       world_size=self.world, max_chunks=self.tcfg.val_max_chunks)
     s.val_seconds += time.perf_counter() - t0
-    s.last_val, s.val_step = dict(val_bpc=r["bpc"], val_bpc_se=r["bpc_se"], val_nats=r["nats"], val_ppl=r["ppl"]), s.global_step
+    se = r["bpc_se"] if math.isfinite(r["bpc_se"]) else None     # val_n_t = 1 has no error estimate: JSON null, not NaN
+    s.last_val, s.val_step = dict(val_bpc=r["bpc"], val_bpc_se=se, val_nats=r["nats"], val_ppl=r["ppl"]), s.global_step
     improved, self.new_best = r["bpc"] < s.best_stage_bpc[k], r["bpc"] < s.best_val_bpc
     if improved: s.best_stage_bpc[k] = r["bpc"]
     if self.new_best: s.best_val_bpc = r["bpc"]
@@ -446,7 +447,8 @@ def validate(self: Trainer, k: int) -> bool:
                    windows=r["windows"], n_t=r["n_t"], val_seconds=round(s.val_seconds, 3), train_seconds=round(s.train_seconds, 3))
     loss = f" · loss {self.last['loss']:.3f}" if self.last else ""
     self.say(f"stage {k + 1}/{len(self.stages)} {st.name} · epoch {s.epoch + 1}/{st.epochs} · step {s.global_step}/"
-             f"{self.total_steps}{loss} · held-out {r['bpc']:.3f} ± {r['bpc_se']:.3f} bpc (unigram {self.unigram:.3f})")
+             f"{self.total_steps}{loss} · held-out {r['bpc']:.3f}" + (f" ± {se:.3f}" if se is not None else "") +
+             f" bpc (unigram {self.unigram:.3f})")
     if self.cfg.curriculum.patience and s.bad_epochs >= self.cfg.curriculum.patience and not self.stage_over:
         self.log.write("plateau", step=s.global_step, stage=k + 1, epoch=s.epoch + 1,
                        message=f"no improvement for {s.bad_epochs} validations: next stage")
