@@ -67,17 +67,12 @@ def windows_of(texts, tok, L, packing):
 
 
 def optimizer(model, recipe: Recipe, steps: int):
-    "AdamW (decay on matrices but the embedding) and its warmup + cosine schedule over `steps` optimizer steps."
-    import torch
-    decay = [p for p in model.parameters() if p.ndim >= 2 and p is not model.embed.weight]
-    rest = [p for p in model.parameters() if not any(p is q for q in decay)]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": recipe.weight_decay}, {"params": rest, "weight_decay": 0.0}],
-                            lr=recipe.lr, betas=(0.9, 0.95))
-    def lr_at(s):                                                    # warmup, then cosine to min_lr_ratio
-        if s < recipe.warmup: return (s + 1) / recipe.warmup
-        p = min(1.0, (s - recipe.warmup) / max(1, steps - recipe.warmup))
-        return recipe.min_lr_ratio + (1 - recipe.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * p))
-    return opt, torch.optim.lr_scheduler.LambdaLR(opt, lr_at)
+    "The trainer's AdamW (decay on matrices, not on norms and embeddings) and warmup + cosine over `steps`, with the recipe's numbers."
+    import functools, types, torch
+    from tiny_diffusion.trainer import lr_factor, make_optimizer
+    opt = make_optimizer(model, types.SimpleNamespace(learning_rate=recipe.lr, weight_decay=recipe.weight_decay, betas=(0.9, 0.95)))
+    return opt, torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(lr_factor, warmup=recipe.warmup, total=steps,
+                                                                         min_ratio=recipe.min_lr_ratio))
 
 
 def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> dict:
