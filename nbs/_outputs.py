@@ -1,0 +1,272 @@
+"""Run the lessons as tests and keep their stored outputs current. Not shipped in the package.
+
+A lesson is read on the docs site and in JupyterLab without being run, so every cell that shows something keeps
+its output in the notebook, and that output must be what the cell prints today. This script runs each notebook
+exactly as `nbdev_test` does (from nbs/, cells flagged with the project's test flags such as `#| slow` skipped,
+`#| eval: false` skipped) and then, per code cell:
+
+- **blank**: the cell shows something now, but the notebook stores no output for it;
+- **stale**: the stored output differs from what the cell shows now.
+
+Texts are compared after normalising what legitimately differs between machines (paths of the checkout and of
+temporary folders, memory addresses, progress bars): the words must match exactly and every number within 1 %
+(or 0.011 absolute, a rounding step of two decimals). A cell whose numbers legitimately vary from run to run
+(timings, wall-clock) says so with a comment line `# output varies: <why>`; its text is compared without its
+numbers. Images are compared by count. Cells that were skipped (slow) keep their stored outputs.
+
+    python nbs/_outputs.py check [NB ...] [--n_workers 2]   # the test command: fails on errors, blank or stale
+    python nbs/_outputs.py update NB [NB ...] [--slow]      # run and store every cell's output (--slow: slow too)
+    python nbs/_outputs.py count [NB ...]                   # static count of cells without stored output
+
+Run it with one thread per process (`OMP_NUM_THREADS=1`): two notebooks on two cores, not two threads each.
+"""
+from __future__ import annotations
+import argparse, json, math, multiprocessing, os, re, sys, time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+NBS = Path(__file__).resolve().parent
+REPO = NBS.parent
+VARIES = re.compile(r"^\s*#\s*output varies\b", re.M)
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+REL_TOL, ABS_TOL = 0.01, 0.011
+
+
+def notebooks(paths: list[str]) -> list[Path]:
+    "The notebooks named, or every lesson in nbs/ (files starting with '_' are helpers, not lessons)."
+    if paths:
+        return [Path(p).resolve() for p in paths]
+    return sorted(p for p in NBS.glob("*.ipynb") if not p.name.startswith("_"))
+
+
+def _skip_flags() -> set[str]:
+    from nbdev.config import get_config
+    return set(str(get_config().get("tst_flags", "")).split())
+
+
+def execute(path: Path, run_slow: bool = False):
+    "Run one notebook as nbdev_test does; return (ok, error text, {cell index: fresh outputs} of the cells run)."
+    from execnb.shell import CaptureShell
+    from fastcore.xtras import working_directory
+    from nbdev.process import NBProcessor
+    from nbdev.frontmatter import FrontmatterProc
+    os.environ["IN_TEST"] = "1"
+    flags = set() if run_slow else _skip_flags()
+    nb = NBProcessor(path, procs=FrontmatterProc, process=True).nb
+    ran = []
+
+    def no_eval(cell) -> bool:
+        if cell.cell_type != "code" or "nbdev_export" + "(" in cell.source:
+            return True
+        directives = getattr(cell, "directives_", {}) or {}
+        if directives.get("eval:", [""])[0].lower() == "false" or flags & directives.keys():
+            return True
+        cell.outputs = []                               # CaptureShell keeps the old outputs of a cell that shows nothing
+        ran.append(cell)
+        return False
+
+    shell = CaptureShell(path)
+    try:
+        with working_directory(path.parent):
+            shell.run_all(nb, exc_stop=True, preproc=no_eval)
+        ok, error = True, ""
+    except Exception:
+        ok, error = False, shell.prettytb(fname=path)
+    return ok, error, {cell.idx_: _plain(cell.get("outputs", [])) for cell in ran}
+
+
+# ---- what a cell shows, normalised ---------------------------------------------------------------------------
+
+def _text(x) -> str:
+    return "".join(x) if isinstance(x, list) else str(x)
+
+
+def _is_progress(line: str) -> bool:
+    "tqdm bars and similar lines redrawn in place: their numbers and widths change with time and terminal."
+    return "\r" in line or bool(re.search(r"\d+%\|", line)) or bool(re.search(r"\d+(?:\.\d+)?(?:it|s)/(?:s|it)\b", line))
+
+
+def _normalise(text: str) -> str:
+    text = ANSI.sub("", text).replace(str(REPO), "<repo>").replace(str(Path.home()), "~")
+    text = re.sub(r"/tmp/[^\s'\"),\]]+", "<tmp>", text)
+    text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x?", text)
+    text = re.sub(r'"model_id": "[0-9a-f]+"', '"model_id": "?"', text)
+    lines = [ln.rstrip() for ln in text.split("\n") if not _is_progress(ln)]
+    return "\n".join(lines).strip()
+
+
+def shown(outputs: list) -> dict:
+    "What a cell shows: its text (stdout, results, displays), its stderr, and how many images."
+    text, err, images = [], [], 0
+    for o in outputs or []:
+        kind = o.get("output_type")
+        if kind == "stream":
+            (err if o.get("name") == "stderr" else text).append(_text(o.get("text", "")))
+        elif kind in ("execute_result", "display_data"):
+            data = o.get("data", {})
+            images += sum(k.startswith("image/") for k in data)
+            for k in ("text/markdown", "text/html", "text/plain"):
+                if k in data:
+                    text.append(_text(data[k]))
+                    break
+        elif kind == "error":
+            text.append(f"{o.get('ename')}: {o.get('evalue')}")
+    return dict(text=_normalise("".join(text)), err=_normalise("".join(err)), images=images)
+
+
+def _numbers_match(a: str, b: str) -> bool:
+    for x, y in zip(NUMBER.findall(a), NUMBER.findall(b)):
+        fx, fy = float(x.replace(",", "")), float(y.replace(",", ""))
+        if not (math.isclose(fx, fy, rel_tol=REL_TOL, abs_tol=ABS_TOL) or math.isnan(fx) and math.isnan(fy)):
+            return False
+    return True
+
+
+def same(stored: dict, now: dict, varies: bool) -> bool:
+    "Whether a stored output still says what the cell shows now (see the module docstring for the rules)."
+    if stored["images"] != now["images"]:
+        return False
+    for key in ("text", "err"):
+        a, b = stored[key], now[key]
+        if NUMBER.sub("#", a) != NUMBER.sub("#", b):
+            return False
+        if key == "text" and not varies and not _numbers_match(a, b):
+            return False
+    return True
+
+
+def _empty(s: dict) -> bool:
+    return not (s["text"] or s["err"] or s["images"])
+
+
+# ---- check and update ------------------------------------------------------------------------------------------
+
+def compare(path: Path) -> dict:
+    "Run one notebook and compare every cell it ran with what the notebook stores."
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    t0 = time.time()
+    ok, error, fresh = execute(path)
+    report = dict(notebook=path.name, ok=ok, error=error, shows=0, blank=[], stale=[], seconds=time.time() - t0)
+    for idx, outputs in fresh.items():
+        cell = raw["cells"][idx]
+        now = shown(outputs)
+        stored = shown(cell.get("outputs", []))
+        if _empty(now) and _empty(stored):
+            continue
+        report["shows"] += 1
+        head = next((ln for ln in _text(cell["source"]).splitlines() if ln.strip() and not ln.startswith("#|")), "")
+        where = f"cell {idx} ({head[:60]!r})"
+        if _empty(stored):
+            report["blank"].append(where)
+        elif not same(stored, now, bool(VARIES.search(_text(cell["source"])))):
+            report["stale"].append(where + _diff(stored, now))
+    return report
+
+
+def _diff(stored: dict, now: dict) -> str:
+    for key in ("text", "err"):
+        a, b = stored[key].splitlines(), now[key].splitlines()
+        for i, (x, y) in enumerate(zip(a + ["<end>"] * len(b), b + ["<end>"] * len(a))):
+            if x != y and (NUMBER.sub("#", x) != NUMBER.sub("#", y) or not _numbers_match(x, y)):
+                return f"\n      {key} line {i + 1}: stored {x[:100]!r}\n      {' ' * len(key)} now    {y[:100]!r}"
+    return f"\n      images: stored {stored['images']}, now {now['images']}"
+
+
+def _plain(outputs: list) -> list:
+    "Outputs as nbformat JSON (execnb returns dict-like objects)."
+    return json.loads(json.dumps(outputs, default=dict))
+
+
+def update(path: Path, run_slow: bool) -> str:
+    "Run one notebook and store the outputs of every cell it ran; refuse if the file changed meanwhile."
+    before = path.read_text(encoding="utf-8")
+    ok, error, fresh = execute(path, run_slow)
+    if not ok:
+        return f"{path.name}: FAILED, nothing stored\n{error}"
+    if path.read_text(encoding="utf-8") != before:
+        return f"{path.name}: the file changed while it ran; nothing stored (run again)"
+    raw = json.loads(before)
+    for idx, outputs in fresh.items():
+        raw["cells"][idx]["outputs"] = outputs
+    tmp = path.with_suffix(".ipynb.tmp")
+    tmp.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    from nbdev.clean import clean_nb_file
+    clean_nb_file(str(path))
+    return f"{path.name}: stored the outputs of {len(fresh)} cells"
+
+
+def count(path: Path) -> tuple[int, int]:
+    "Static count: code cells that look like they show something, and those of them with no stored output."
+    shows = blank = 0
+    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+        src = _text(cell.get("source", ""))
+        if cell["cell_type"] != "code" or not _looks_shown(src):
+            continue
+        shows += 1
+        blank += not cell.get("outputs")
+    return shows, blank
+
+
+def _looks_shown(src: str) -> bool:
+    lines = [ln for ln in src.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    if not lines or lines[-1].endswith(";"):
+        return False
+    last = lines[-1]
+    if re.search(r"\b(print|display|show_doc|plt\.show|imshow|plot)\(", src) and "#| export" not in src:
+        return True
+    if last[0] in " \t)]}" or re.match(r"(def|class|import|from|return|assert|with|for|if|elif|else|try|except|"
+                                       r"finally|raise|pass|del|global|@)\b", last):
+        return False
+    return not re.match(r"^[\w.\[\], ]+\s*(=|\+=|-=|\*=|/=)[^=]", last)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("command", choices=["check", "update", "count"])
+    p.add_argument("notebooks", nargs="*")
+    p.add_argument("--n_workers", type=int, default=1)
+    p.add_argument("--slow", action="store_true", help="update: run the slow cells too")
+    a = p.parse_args(argv)
+    paths = notebooks(a.notebooks)
+    if a.command == "count":
+        total = [count(n) for n in paths]
+        for n, (s, b) in zip(paths, total):
+            print(f"{n.name:32} shows {s:3}  no output {b:3}")
+        print(f"{'all':32} shows {sum(s for s, _ in total):3}  no output {sum(b for _, b in total):3}")
+        return 0
+    # A fresh process per notebook, as nbdev_test's: a notebook's shell takes over `__main__` and its globals.
+    pool = ProcessPoolExecutor(max(1, a.n_workers), mp_context=multiprocessing.get_context("spawn"),
+                               max_tasks_per_child=1)
+    with pool:
+        if a.command == "update":
+            for line in pool.map(update, paths, [a.slow] * len(paths)):
+                print(line, flush=True)
+            return 0
+        return _report(list(pool.map(compare, paths)))
+
+
+def _report(reports: list[dict]) -> int:
+    failed = []
+    for r in reports:
+        bad = not r["ok"] or r["blank"] or r["stale"]
+        print(f"{'FAIL' if bad else 'ok  '} {r['notebook']:32} {r['seconds']:6.1f} s  shows {r['shows']:3}  "
+              f"blank {len(r['blank']):2}  stale {len(r['stale']):2}", flush=True)
+        if not r["ok"]:
+            print(r["error"], file=sys.stderr)
+        for kind in ("blank", "stale"):
+            for where in r[kind]:
+                print(f"    {kind}: {where}")
+        if bad:
+            failed.append(r["notebook"])
+    shows = sum(r["shows"] for r in reports)
+    print(f"{len(reports) - len(failed)} notebooks passed, {len(failed)} failed; cells that show something: {shows}, "
+          f"blank {sum(len(r['blank']) for r in reports)}, stale {sum(len(r['stale']) for r in reports)}")
+    if failed:
+        print("Refresh a notebook's outputs with: OMP_NUM_THREADS=1 python nbs/_outputs.py update nbs/<name>.ipynb")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
