@@ -12,12 +12,15 @@ for key in 'version description keywords author author_email'.split():
 
 licenses = {'apache2': ('Apache Software License 2.0', 'OSI Approved :: Apache Software License'),
             'mit': ('MIT License', 'OSI Approved :: MIT License')}
-statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature', '7 - Inactive']
-py_versions = '3.10 3.11 3.12 3.13'.split()
+statuses = ['1 - Planning', '2 - Pre-Alpha', '3 - Alpha', '4 - Beta', '5 - Production/Stable', '6 - Mature',
+            '7 - Inactive']
+py_versions = '3.11 3.12 3.13'.split()     # CI tests the first (python3 -m venv: 3.11)
 
 requirements = shlex.split(cfg.get('requirements', ''))
-dev_requirements = shlex.split(cfg.get('dev_requirements', ''))
-models_requirements = shlex.split(cfg.get('models_requirements', ''))
+# the extras: models (offline weights), course (JupyterLab, widgets), docs (the nbdev tools and the offline site);
+# dev is all of them plus the linter, what CI installs
+extras = {name: shlex.split(cfg.get(f'{name}_requirements', '')) for name in ('models', 'course', 'docs')}
+extras['dev'] = [r for reqs in extras.values() for r in reqs] + shlex.split(cfg.get('dev_requirements', ''))
 lic = licenses.get(cfg['license'].lower(), (cfg['license'], None))
 min_python = cfg['min_python']
 
@@ -35,7 +38,7 @@ setuptools.setup(
     include_package_data=True,
     package_data={'tiny_diffusion': ['assets/*']},
     install_requires=requirements,
-    extras_require={'dev': dev_requirements, 'models': models_requirements},
+    extras_require=extras,
     python_requires='>=' + min_python,
     long_description=open('README.md', encoding='utf-8').read(),
     long_description_content_type='text/markdown',

@@ -4,21 +4,23 @@
 
 # %% ../nbs/14_cli.ipynb #4b070749
 from __future__ import annotations
-import argparse, contextlib, json, os, re, shutil, sys, tempfile, time
+import argparse, contextlib, json, math, os, re, shutil, sys, tempfile, time, warnings
 from pathlib import Path
 from typing import Callable, Optional, Sequence
 
 import tiny_diffusion
-from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, PRESETS
+from .config import ProjectConfig, TinyDiffusionError, atomic_write, preset, require_extra, PRESETS
 
 # %% auto #0
-__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'DEFAULT_PRESET',
-           'DEVICES', 'PRETRAINED_NAMES', 'COMMANDS', 'checked', 'epochs_list', 'key_value', 'OneOf', 'add_config_args',
-           'add_text_field_arg', 'config_from_args', 'build_parser', 'parse', 'config_command', 'command', 'main',
-           'output_dir', 'data_folder', 'prepare_into', 'prepare_command', 'mixed_precision', 'train_config',
-           'check_train_output', 'plain', 'process_group', 'integration_check', 'train_command', 'evaluate_command',
-           'generate_command', 'serve_command', 'repo_root', 'process_notebooks', 'public_url', 'offline_site',
-           'notebook_markdown', 'build_readme', 'build_docs', 'docs_server', 'docs_command']
+__all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_float', 'probability', 'port', 'MAX_SEED',
+           'seed_number', 'MAX_LENGTH', 'MAX_SAMPLES', 'generation_length', 'sample_count', 'DEFAULT_PRESET', 'DEVICES',
+           'PRETRAINED_NAMES', 'COMMANDS', 'checked', 'text_arg', 'epochs_list', 'key_value', 'OneOf',
+           'add_config_args', 'add_text_field_arg', 'config_from_args', 'build_parser', 'parse', 'config_command',
+           'command', 'main', 'output_dir', 'check_output_folder', 'data_folder', 'prepare_into', 'prepare_command',
+           'mixed_precision', 'train_config', 'check_train_output', 'plain', 'process_group', 'integration_check',
+           'train_command', 'evaluate_command', 'generate_command', 'serve_command', 'repo_root', 'process_notebooks',
+           'public_url', 'offline_site', 'notebook_markdown', 'build_readme', 'build_docs', 'docs_server',
+           'docs_command']
 
 # %% ../nbs/14_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -27,6 +29,8 @@ def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
         try: v = convert(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if convert is int else 'a number'}") from None
+        if isinstance(v, float) and not math.isfinite(v):       # float() reads "inf" and "nan" too
+            raise argparse.ArgumentTypeError(f"{text} must be a finite number, {need}")
         if not ok(v): raise argparse.ArgumentTypeError(f"{text} must be {need}")
         return v
     check.__name__, check.__doc__ = name, f"A {convert.__name__} that is {need}, for argparse."
@@ -38,6 +42,19 @@ positive_float = checked(float, lambda v: v > 0, "greater than 0", "positive_flo
 non_negative_float = checked(float, lambda v: v >= 0, "0 or more", "non_negative_float")
 probability = checked(float, lambda v: 0 < v <= 1, "in (0, 1]", "probability")
 port = checked(int, lambda v: 0 <= v <= 65535, "between 0 and 65535 (0 picks a free one)", "port")
+MAX_SEED = 2**32 - 1       # the largest seed every generator takes (NumPy's legacy seeding stops here)
+seed_number = checked(int, lambda v: 0 <= v <= MAX_SEED, f"between 0 and {MAX_SEED}", "seed_number")
+MAX_LENGTH, MAX_SAMPLES = 1024, 256   # generate's caps: the web page's longest generation; texts per command
+generation_length = checked(int, lambda v: 1 <= v <= MAX_LENGTH, f"between 1 and {MAX_LENGTH} tokens", "generation_length")
+sample_count = checked(int, lambda v: 1 <= v <= MAX_SAMPLES, f"between 1 and {MAX_SAMPLES}", "sample_count")
+
+def text_arg(what: str, example: str) -> Callable:
+    "An argparse type for a path or name that must not be empty (`--book \"\"` would name the current folder)."
+    def check(text: str) -> str:
+        if not text.strip(): raise argparse.ArgumentTypeError(f"{what} is empty; give {example}")
+        return text
+    check.__name__ = "text"
+    return check
 
 def epochs_list(text: str) -> list[int]:
     "Three comma-separated epoch counts, e.g. `10,10,20`."
@@ -96,6 +113,7 @@ def config_from_args(args) -> ProjectConfig:
 DEVICES = ("auto", "cuda", "mps", "cpu")
 _BOOK = ("a .txt file, a folder of .txt files, a .jsonl/.parquet file (see --text-field) or a catalogue name "
          "such as frankenstein")
+_book_arg = text_arg("the book", "a path or a name such as frankenstein")
 _CKPT = "a .pt file written by train, e.g. OUTPUT/checkpoints/best_model.pt"
 PRETRAINED_NAMES = ("all-MiniLM-L6-v2",)   # pretrained.PRETRAINED's keys, written out: importing it would load PyTorch for --help
 
@@ -112,13 +130,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_config_args(show)
 
     pr = sub.add_parser("prepare", help="book → segments, difficulty, tokenizer, curriculum (cached)")
-    pr.add_argument("--book", required=True, help=_BOOK)
+    pr.add_argument("--book", required=True, type=_book_arg, help=_BOOK)
     pr.add_argument("--output", metavar="DIR", help="folder the prepared files are written in (default: the preset's output_dir)")
     add_text_field_arg(pr)
     add_config_args(pr)
 
     t = sub.add_parser("train", help="prepare the book, then train through the curriculum")
-    t.add_argument("--book", help=_BOOK)
+    t.add_argument("--book", type=_book_arg, help=_BOOK)
     add_text_field_arg(t)
     add_config_args(t)
     t.add_argument("--init", choices=PRETRAINED_NAMES, metavar="NAME",
@@ -141,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mixed-precision", action="store_true",
                    help="bf16 (fp16 on older GPUs) where this device is faster at it, as training.precision=auto measures; else fp32, said in a line")
     t.add_argument("--device", choices=DEVICES, help="where to train (default: the config's training.device, auto)")
-    t.add_argument("--seed", type=non_negative_int, help="seed of every random choice (default: the config's seed)")
+    t.add_argument("--seed", type=seed_number, help="seed of every random choice (default: the config's seed)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars: a line per phase and epoch (for logs)")
     t.add_argument("--prepare-only", action=OneOf, family="mode", const=True, default=False,
                    help="prepare the book into OUTPUT (as `prepare --output OUTPUT`) and stop")
@@ -154,7 +172,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
     g.add_argument("--prompt", help="text the sample starts with (kept fixed)")
     g.add_argument("--infill", help='text with gaps to fill, e.g. "a dreary night of [MASK:5] that I beheld"')
-    g.add_argument("--length", type=positive_int, help="tokens to generate (default: the checkpoint's sampling config)")
+    g.add_argument("--length", type=generation_length, help=f"tokens to generate, at most {MAX_LENGTH} (default: the checkpoint's sampling config)")
     g.add_argument("--steps", type=positive_int, help="denoising steps (default: the checkpoint's sampling config)")
     g.add_argument("--schedule", choices=("linear", "cosine", "exponential"), help="how many tokens each step reveals")
     g.add_argument("--strategy", choices=("ancestral", "confidence", "random"),
@@ -164,8 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--k", type=positive_int, default=50, help="top-k (with --sampling topk)")
     g.add_argument("--p", type=probability, default=0.9, help="nucleus mass (with --sampling nucleus)")
     g.add_argument("--temperature", type=non_negative_float, help="softmax temperature (0 = greedy)")
-    g.add_argument("--num-samples", type=positive_int, default=1, metavar="N", help="texts to generate (default 1)")
-    g.add_argument("--seed", type=non_negative_int, help="seed for reproducible samples")
+    g.add_argument("--num-samples", type=sample_count, default=1, metavar="N",
+                   help=f"texts to generate (default 1, at most {MAX_SAMPLES})")
+    g.add_argument("--seed", type=seed_number, help="seed for reproducible samples")
     g.add_argument("--device", choices=DEVICES, default="auto", help="where to run the model (default: auto)")
     g.add_argument("--show-steps", action="store_true", help="animate the denoising in the terminal")
     g.add_argument("--gif", metavar="PATH", help="also save the denoising of the first sample as a GIF")
@@ -173,8 +192,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     e = sub.add_parser("evaluate", help="likelihood, style, coherence, diversity and memorisation report")
     e.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
-    e.add_argument("--book", help="the training book (default: the one the checkpoint was prepared from)")
-    e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME",
+    e.add_argument("--book", type=_book_arg, help="the training book (default: the one the checkpoint was prepared from)")
+    e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME", type=_book_arg,
                    help="another author's book for Burrows' Delta (repeatable); checked before any work and used without --style-analysis")
     e.add_argument("--samples", type=positive_int, default=20, metavar="N", help="texts generated for the sample metrics (default 20)")
     e.add_argument("--style-analysis", action="store_true", help="also measure sentence-embedding coherence (the slow part)")
@@ -187,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="fewest sample words for which Burrows' Delta is ranked (default 1500)")
     e.add_argument("--n-t", type=positive_int, default=8, metavar="N", help="repeats of MDLM's held-out bound, for its standard error (default 8)")
     e.add_argument("--output", metavar="DIR", help="report folder (default: next to the checkpoint, eval/)")
-    e.add_argument("--seed", type=non_negative_int, default=0, help="seed of the generated samples (default 0)")
+    e.add_argument("--seed", type=seed_number, default=0, help="seed of the generated samples (default 0)")
     e.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
 
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
@@ -233,19 +252,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if args.command is None or (args.command == "config" and args.config_command is None):
         parser.print_help()
         return 0 if args.command is None else 2
-    try: return COMMANDS[args.command](args) or 0
+    try:
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning
+            code = COMMANDS[args.command](args) or 0
+        sys.stdout.flush()              # a reader that left early (`| head`) is found here, not at exit
+        return code
     except TinyDiffusionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:             # `config show | head`: the reader has all it wanted; stop quietly
+        with contextlib.suppress(OSError, ValueError):      # (no real stdout in a notebook: nothing to silence)
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())   # Python's final flush must not fail
+        return 141                      # 128 + SIGPIPE, the status `cat big | head` gives the writer
+
+def _one_line_warning(message, category, filename, lineno, file=None, line=None):
+    "Print a warning as `note: MESSAGE` on stderr: a user has no use for our file path and source line."
+    print(f"note: {message}", file=file or sys.stderr)
 
 
 # %% ../nbs/14_cli.ipynb #159e2cfc
 def output_dir(args, cfg: ProjectConfig) -> Path:
     "The run folder: --output if given, else the config's output_dir."
     return Path(getattr(args, "output", None) or cfg.output_dir)
+
+def check_output_folder(out: Path, flag: str = "--output") -> None:
+    "Before any work: `out` must be a folder, or a path where one can be made (no file in the way, writable)."
+    for d in [out, *out.parents]:           # the nearest part of the path that exists decides
+        if not d.exists(): continue
+        if not d.is_dir():
+            raise TinyDiffusionError(f"{flag} {out}: {d} is a file, not a folder; pass a folder path")
+        if not os.access(d, os.W_OK | os.X_OK):
+            raise TinyDiffusionError(f"{flag} {out}: {d} is not writable; pass a folder you can write to")
+        return
 
 def data_folder(out: Path) -> Path:
     "Where `prepare` writes for the folder `out`: `out` itself, or `out/data/` where an earlier `train` prepared it."
@@ -265,6 +307,7 @@ def prepare_into(book: str, out: Path, cfg: ProjectConfig):
 def prepare_command(args) -> int:
     "Prepare a book (cached) and print a summary table."
     cfg = config_from_args(args)
+    check_output_folder(output_dir(args, cfg))
     prepare_into(args.book, output_dir(args, cfg), cfg)
     return 0
 
@@ -320,7 +363,8 @@ def check_train_output(out: Path, resume: Optional[str] = None, overwrite: bool 
     if old and not resume and not overwrite:   # (ar_init/: an AR warm start's run, training.ar_init_steps)
         raise TinyDiffusionError(f"{out} already holds a run's checkpoints ({old[0].relative_to(out)} …); pass --resume auto to "
                                  "continue it, --overwrite to start afresh, or another --output")
-
+    if resume == "auto" and not old and _rank() == 0:
+        print(f"note: --resume auto: {out / 'checkpoints'} holds no checkpoint yet, so this is a new run", file=sys.stderr)
 
 # %% ../nbs/14_cli.ipynb #de5831a2
 def plain(v) -> str:
@@ -376,6 +420,7 @@ def train_command(args) -> int:
         raise TinyDiffusionError("--test-integration checks a model trained from scratch; "
                                  f"for the pretrained encoder run train --init {args.init} --test")
     cfg = train_config(args)                 # with --init: the one-line "not installed" error, before any work
+    if args.output: check_output_folder(Path(args.output))     # before ~40 s of preparing, not after
     if args.test or args.test_integration:
         out = Path(args.output or tempfile.mkdtemp(prefix="tiny-diffusion-test-"))
         if args.test and args.init:
@@ -413,6 +458,7 @@ def train_command(args) -> int:
 def evaluate_command(args) -> int:
     "Evaluate a checkpoint and print the report's summary table and verdicts."
     from tiny_diffusion.evaluation import evaluate, summary_table
+    if args.output: check_output_folder(Path(args.output))     # before scoring and sampling, not after
     report = evaluate(args.checkpoint, book=args.book, references=args.reference, samples=args.samples,
                       output_dir=args.output, style_analysis=args.style_analysis, seed=args.seed, n_t=args.n_t,
                       judge=args.judge, ngram_order=args.ngram_order, infill_sentences=args.infill_sentences,
@@ -431,6 +477,9 @@ def generate_command(args) -> int:
     from tiny_diffusion.sampling import generate, interactive, sampling_options, token_choice
     if args.prompt is not None and args.infill is not None:
         raise TinyDiffusionError("give --prompt or --infill, not both (an infill text holds its own context)")
+    if args.prompt is not None and "[MASK" in args.prompt:
+        raise TinyDiffusionError("--prompt is kept as written, so [MASK] in it would stay; to fill gaps use --infill, "
+                                 'e.g. --infill "It was [MASK:5] night"')
     if args.gif:
         from tiny_diffusion.visualize import check_gif_path
         check_gif_path(args.gif)                     # before loading and sampling, not after
@@ -521,10 +570,8 @@ def public_url(root: Path) -> str:
 
 def _mathjax_files() -> Path:
     "MathJax's es5 folder from the django-static-mathjax wheel."
-    try: import mathjax
-    except ImportError:
-        raise TinyDiffusionError("the docs need MathJax to show maths offline: pip install django-static-mathjax "
-                                 "(a dev requirement of tiny_diffusion)") from None
+    require_extra("docs", "the offline docs' maths", "mathjax")
+    import mathjax
     return Path(mathjax.__file__).parent / "static" / "mathjax"
 
 def offline_site(docs: Path, public: str) -> dict:
@@ -629,6 +676,7 @@ def docs_server(docs: Path, host: str = "127.0.0.1", port: int = 8000):
 @command("docs")
 def docs_command(args) -> int:
     "Build _docs/ and README.md offline (and serve _docs/ with --serve)."
+    require_extra("docs", "tiny-diffusion docs", "nbdev", "nbformat", "nbconvert", "yaml", "smalldocs", "mathjax")
     if args.readme_only:
         print(f"wrote {build_readme()}")
         return 0

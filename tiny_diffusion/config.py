@@ -4,16 +4,16 @@
 
 # %% ../nbs/00_config.ipynb #811ce116
 from __future__ import annotations
-import ast, contextlib, dataclasses, difflib, json, math, os, re, tempfile, tomllib, typing
+import ast, contextlib, dataclasses, difflib, importlib.util, json, math, os, re, tempfile, tomllib, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 # %% auto #0
-__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'ModelConfig', 'StageConfig', 'CurriculumConfig',
-           'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig', 'preset', 'check_values',
-           'count_parameters', 'estimate_memory', 'available_devices', 'get_device', 'atomic_path', 'atomic_write',
-           'parse_value']
+__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'MissingExtra', 'require_extra', 'ModelConfig',
+           'StageConfig', 'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig',
+           'preset', 'check_values', 'count_parameters', 'estimate_memory', 'available_devices', 'get_device',
+           'current_umask', 'atomic_path', 'atomic_write', 'parse_value']
 
 # %% ../nbs/00_config.ipynb #068ea04b
 class TinyDiffusionError(Exception):
@@ -26,6 +26,16 @@ def did_you_mean(name: str, choices, n: int = 1, cutoff: float = 0.6) -> str:
     "' (did you mean X?)' for the nearest of `choices` to `name`, or '' when none is close: the one suggestion helper."
     near = difflib.get_close_matches(str(name), [str(c) for c in choices], n=n, cutoff=cutoff)
     return f" (did you mean {' or '.join(near)}?)" if near else ""
+
+class MissingExtra(TinyDiffusionError):
+    "An optional part of the package (a pip extra: models, course, docs) that is not installed."
+
+def require_extra(extra: str, purpose: str, *modules: str) -> None:
+    "Raise a one-line MissingExtra naming the install command unless every top-level module in `modules` is importable."
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        raise MissingExtra(f"{purpose} needs the `{extra}` extra ({', '.join(missing)} not installed): "
+                           f'pip install -e ".[{extra}]" in the repository')
 
 # %% ../nbs/00_config.ipynb #b0095828
 @dataclass
@@ -72,7 +82,8 @@ def _default_stages() -> list[StageConfig]:
 class CurriculumConfig:
     "The three stages and how text is held out from all of them."
     stages: list[StageConfig] = field(default_factory=_default_stages)  # stage I, II, III in order
-    heldout_fraction: float = 0.1  # share of chapters (the last ones) kept for validation only
+    validation_fraction: float = 0.1  # share of chapters (spread through the book) for every choice in training
+    test_fraction: float = 0.1        # share of chapters (interleaved with those) reported, used for nothing else
     enabled: bool = True           # False: one stage over all paragraphs with masking in (0, 1] (no curriculum)
     patience: int = 0              # epochs without validation improvement before moving on early (0 = off)
     full_range_share: tuple[float, float] = (0.5, 1.0)  # share of each batch masked at t ~ U(0, 1] instead of the
@@ -277,7 +288,9 @@ def check_values(cfg) -> None:
     if cfg.model.d_model % cfg.model.n_heads:
         raise ConfigError(f"model.d_model {cfg.model.d_model} is not divisible by model.n_heads {cfg.model.n_heads}; "
                           "choose n_heads that divides d_model")
-    for name, v in [("model.dropout", cfg.model.dropout), ("curriculum.heldout_fraction", cfg.curriculum.heldout_fraction),
+    for name, v in [("model.dropout", cfg.model.dropout),
+                    ("curriculum.validation_fraction", cfg.curriculum.validation_fraction),
+                    ("curriculum.test_fraction", cfg.curriculum.test_fraction),
                     *[(f"curriculum.full_range_share[{i}]", x) for i, x in enumerate(cfg.curriculum.full_range_share)],
                     *[(f"training.{n}", getattr(cfg.training, n)) for n in ("adaptive_masking", "self_training", "self_training_mask")],
                     *[(f"curriculum.stages[{k}].mask_range", x) for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
@@ -356,6 +369,12 @@ def get_device(name: Optional[str] = None):
     return torch.device(name)
 
 # %% ../nbs/00_config.ipynb #bffd0f6f
+def current_umask() -> int:
+    "This process's umask (Python can only read it by setting it, so it is set and put straight back)."
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
 @contextlib.contextmanager
 def atomic_path(path) -> typing.Iterator[Path]:
     "A temp file beside `path` to write; on success it replaces `path` in one step (os.replace), on error it is removed."
@@ -364,6 +383,7 @@ def atomic_path(path) -> typing.Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~current_umask())     # mkstemp's 0600 → what open() would have made
         os.replace(tmp, p)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
