@@ -1,89 +1,135 @@
 #!/usr/bin/env python
-"""Sampling speed: tokens/s of the diffusion samplers and of the autoregressive baseline (KV cache), as JSON.
+"""The speed-quality frontier of the samplers against the AR baseline, on trained checkpoints, as JSON.
 
-    python benchmarks/sampling.py                    # tiny and default presets, 256 tokens, 16/64/256 steps
-    python benchmarks/sampling.py --presets tiny --steps 16,64 --repeat 3
+First train the main job and the AR baseline of the same budget (a few minutes each on one CPU thread):
 
-Weights are untrained (speed does not depend on them). Each model gets a context long enough for the whole
-sample to be one block, so every strategy does exactly `steps` forward passes over the same sequence; the AR
-baseline generates the same number of tokens one at a time with its KV cache. Times are the best of --repeat runs.
+    tiny-diffusion train --book frankenstein --preset tiny --output runs/tiny
+    tiny-diffusion train --book frankenstein --preset tiny --objective ar --set curriculum.enabled=false \\
+        --set training.max_steps_per_stage=615 --output runs/ar
+
+then measure (about 5 minutes on one thread; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
+
+    python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
+        --output benchmarks/sampling_results.json
+
+Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128)
+from [BOS] alone: --single samples one after another (batch 1, timed each) and one batch of --batch samples.
+Speed is generated tokens per second of wall time; `passes` counts forward passes per sample (the AR baseline:
+one per token, with its KV cache). Quality is measured on all samples of the row together: gen-perplexity under
+the AR checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney
+3-gram of the training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text,
+and the share of the samples' words that occur in the book.
 """
 from __future__ import annotations
-import argparse, json, platform, sys, time
+import argparse, json, math, os, platform, sys, time
+from pathlib import Path
 
+import numpy as np
 import torch
 
-from tiny_diffusion.config import ProjectConfig, count_parameters, get_device, preset
-from tiny_diffusion.model import Transformer
-from tiny_diffusion.sampling import STRATEGIES, generate
-from tiny_diffusion.text import corpus_path, load_book
-from tiny_diffusion.tokenizer import train_tokenizer
+from tiny_diffusion.checkpoint import load_checkpoint
+from tiny_diffusion.curriculum import prepare, prepared_dir
+from tiny_diffusion.evaluation import (Memorizer, ModelJudge, NgramJudge, heldout_slices, recorded_book, token_entropy,
+                                       words, _token_rows)
+from tiny_diffusion.sampling import generate
+from tiny_diffusion.text import load_book
+
+NUCLEUS = dict(temperature=0.5, top_p=0.9)       # the tiny preset's token choice
+FULL = dict(temperature=1.0, top_p=1.0)          # the model's own distribution
+# (name, generate options): the AR baseline, then the diffusion samplers; `steps` is per block
+ROWS = [("AR, KV cache", dict(**NUCLEUS)),
+        ("AR, KV cache, T=1", dict(**FULL))]
+ROWS += [(f"ancestral, {s} steps", dict(strategy="ancestral", steps=s, **NUCLEUS)) for s in (128, 64, 32, 16)]
+ROWS += [(f"confidence, {s} steps", dict(strategy="confidence", steps=s, **NUCLEUS)) for s in (64, 32, 16)]
+ROWS += [(f"threshold {t}", dict(strategy="threshold", steps=128, threshold=t, **NUCLEUS)) for t in (0.9, 0.7, 0.5)]
+ROWS += [("threshold 0.9, blocks of 32", dict(strategy="threshold", steps=32, threshold=0.9, block_size=32, **NUCLEUS)),
+         ("threshold 0.9, blocks of 32, block cache",
+          dict(strategy="threshold", steps=32, threshold=0.9, block_size=32, block_cache=True, **NUCLEUS)),
+         ("confidence, blocks of 32, 8 steps, block cache",
+          dict(strategy="confidence", steps=8, block_size=32, block_cache=True, **NUCLEUS)),
+         ("remask 0.05, 64 steps", dict(strategy="remask", steps=64, remask=0.05, **NUCLEUS)),
+         ("ancestral, 128 steps, T=1", dict(strategy="ancestral", steps=128, **FULL)),
+         ("ancestral, 128 steps, T=1, float32 Gumbel", dict(strategy="ancestral", steps=128, noise="float32", **FULL)),
+         ("ancestral, 128 steps, T=1, float64 Gumbel", dict(strategy="ancestral", steps=128, noise="float64", **FULL)),
+         ("threshold 0.9, T=1", dict(strategy="threshold", steps=128, threshold=0.9, **FULL))]
 
 
-def best_seconds(fn, repeat: int) -> float:
-    "Fastest wall time of `repeat` calls of `fn` (which returns a Generation)."
-    return min(fn().seconds for _ in range(repeat))
+class Quality:
+    "The judges and the book's words, built once from the MDLM run's prepared data."
+    def __init__(self, mdlm_path: str, ar_path: str):
+        ck = load_checkpoint(mdlm_path)
+        run_dir = Path(mdlm_path).resolve().parent.parent
+        book = recorded_book(ck.state, run_dir) or "frankenstein"
+        prep = prepare(book, prepared_dir(run_dir), ck.config, quiet=True)
+        held = set(prep.validation) | set(prep.test)
+        train = [p for p in load_book(book, max_chars=ck.config.data.max_chars).paragraphs if p not in held]
+        self.book_words = set(Memorizer("\n\n".join(train)).words)
+        self.heldout = "\n\n".join(prep.validation)   # choosing a sampler is tuning: validation, never test
+        self.ar, self.ngram = ModelJudge(ar_path), NgramJudge(ck.tokenizer, prep.stages[-1], 3)
+
+    def __call__(self, texts: list[str]) -> dict:
+        "Gen-perplexity under both judges (with the AR judge's relative standard error), entropy, book words."
+        per = [self.ar.score([t]) for t in texts]
+        log_ppl = np.array([p["nats"] / max(p["tokens"], 1) for p in per])              # per sample
+        ar, kn = self.ar.score(texts), self.ngram.score(texts)
+        flat = [w for t in texts for w in words(t)]
+        return dict(gen_ppl_ar=math.exp(ar["nats"] / ar["tokens"]), gen_ppl_ar_rse=float(log_ppl.std(ddof=1) / len(texts) ** 0.5),
+                    gen_ppl_kn=math.exp(kn["nats"] / kn["tokens"]),
+                    entropy=token_entropy(_token_rows(self.ar.tokenizer, texts, eos=False)),
+                    book_words=sum(w in self.book_words for w in flat) / max(len(flat), 1))
+
+    def reference(self, texts: list[str], seed: int = 0) -> dict:
+        "The same figures for held-out passages as long (in characters) as `texts`."
+        return self(heldout_slices(self.heldout, [len(t) for t in texts], np.random.default_rng(seed)))
 
 
-def bench_preset(name: str, tok_cache: dict, length: int, steps_list: list[int], repeat: int, device) -> dict:
-    "Tokens/s of every sampler for one preset's model shape."
-    cfg = preset(name)
-    vocab = cfg.data.vocab_size
-    if vocab not in tok_cache:
-        tok_cache[vocab] = train_tokenizer(load_book(corpus_path("frankenstein")).paragraphs, vocab_size=vocab)
-    tok = tok_cache[vocab]
-    mcfg = cfg.model
-    mcfg.vocab_size, mcfg.dropout, mcfg.max_seq_len = len(tok), 0.0, max(mcfg.max_seq_len, length + 1)
-    torch.manual_seed(0)
-    mdlm = Transformer(mcfg).to(device).eval()
-    ar = Transformer(mcfg, causal=True).to(device).eval()
-    common = dict(length=length, seed=0, stop_at_eos=False, top_p=0.9)
-    rate = lambda sec: round(length / sec, 1)
-    out = {"parameters": count_parameters(mcfg), "d_model": mcfg.d_model, "n_layers": mcfg.n_layers,
-           "vocab_size": mcfg.vocab_size, "context": mcfg.max_seq_len, "tokens": length,
-           "diffusion_tokens_per_s": {}, "ancestral_uncached_tokens_per_s": {}, "ancestral_nfe": {}}
-    generate(mdlm, tok, **dict(common, length=16), steps=4)                     # warm-up
-    for steps in steps_list:
-        for strategy in STRATEGIES:
-            sec = best_seconds(lambda: generate(mdlm, tok, steps=steps, strategy=strategy, **common), repeat)
-            out["diffusion_tokens_per_s"].setdefault(strategy + (" (cached)" if strategy == "ancestral" else ""),
-                                                     {})[steps] = rate(sec)
-        g = generate(mdlm, tok, steps=steps, strategy="ancestral", cache=False, **common)
-        sec = min([g.seconds] + [generate(mdlm, tok, steps=steps, strategy="ancestral", cache=False, **common).seconds
-                                 for _ in range(repeat - 1)])
-        out["ancestral_uncached_tokens_per_s"][steps] = rate(sec)
-        out["ancestral_nfe"][steps] = {"cached": generate(mdlm, tok, steps=steps, strategy="ancestral", **common).nfe,
-                                       "uncached": g.nfe}
-    ref = 64 if 64 in steps_list else steps_list[0]
-    out[f"diffusion_bf16_tokens_per_s_{ref}_steps"] = rate(best_seconds(
-        lambda: generate(mdlm, tok, steps=ref, precision="bf16", **common), repeat))
-    generate(ar, tok, **dict(common, length=16))                                # warm-up
-    out["ar_kv_cache_tokens_per_s"] = rate(best_seconds(lambda: generate(ar, tok, **common), repeat))
-    out["ar_kv_cache_bf16_tokens_per_s"] = rate(best_seconds(lambda: generate(ar, tok, precision="bf16", **common), repeat))
-    best = max(v[ref] for v in out["diffusion_tokens_per_s"].values())
-    out[f"diffusion_faster_than_ar_at_{ref}_steps"] = best > out["ar_kv_cache_tokens_per_s"]
-    return out
+def measure(model, tok, opts: dict, length: int, single: int, batch: int) -> tuple[dict, list[str]]:
+    "Tokens/s at batch 1 (`single` samples in turn) and at batch `batch`; passes per sample; the texts."
+    common = dict(length=length, stop_at_eos=False, **opts)
+    ones = [generate(model, tok, seed=s, **common) for s in range(single)]
+    many = generate(model, tok, seed=1000, num_samples=batch, **common)
+    return dict(passes=ones[0].nfe, passes_per_token=round(ones[0].nfe / length, 3),
+                tokens_per_s_batch1=single * length / sum(g.seconds for g in ones),
+                tokens_per_s_batch=batch * length / many.seconds), [t for g in ones for t in g.texts] + many.texts
 
 
 def main(argv=None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--presets", default="tiny,default", help="comma-separated preset names")
-    p.add_argument("--steps", default="16,64,256", help="comma-separated step counts")
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n", 2)[2],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--mdlm", default="runs/tiny/checkpoints/best_model.pt", help="the diffusion checkpoint")
+    p.add_argument("--ar", default="runs/ar/checkpoints/best_model.pt", help="the AR baseline (also the judge)")
     p.add_argument("--length", type=int, default=256, help="tokens per sample")
-    p.add_argument("--repeat", type=int, default=2, help="runs per figure; the fastest counts")
-    p.add_argument("--device", default="cpu", help="cpu, cuda, mps or auto")
+    p.add_argument("--single", type=int, default=4, help="samples generated one at a time (batch 1)")
+    p.add_argument("--batch", type=int, default=16, help="samples generated in one batch")
+    p.add_argument("--rows", default="", help="comma-separated row numbers to run (default: all)")
+    p.add_argument("--output", help="write the JSON here too")
     a = p.parse_args(argv)
-    device = get_device(a.device)
-    steps_list = [int(s) for s in a.steps.split(",")]
-    result = {"device": str(device), "threads": torch.get_num_threads(), "torch": torch.__version__,
-              "python": platform.python_version(), "unit": "generated tokens per second (higher is better)",
-              "presets": {}}
-    tok_cache: dict = {}
-    for name in a.presets.split(","):
+    for path in (a.mdlm, a.ar):
+        if not Path(path).is_file(): p.error(f"{path} not found; train it first (see --help)")
+    t_all = time.perf_counter()
+    torch.manual_seed(0)
+    mdlm, ar = load_checkpoint(a.mdlm), load_checkpoint(a.ar)
+    quality = Quality(a.mdlm, a.ar)
+    rows = [r for i, r in enumerate(ROWS) if not a.rows or str(i) in a.rows.split(",")]
+    generate(mdlm.model, mdlm.tokenizer, length=16, steps=4, seed=0)                  # warm-up
+    generate(ar.model, ar.tokenizer, length=16, seed=0)
+    out = dict(machine=dict(cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
+                            torch=torch.__version__, load_before=os.getloadavg()[0]),
+               mdlm=a.mdlm, ar=a.ar, length=a.length, single=a.single, batch=a.batch, rows=[])
+    for name, opts in rows:
+        ck = ar if name.startswith("AR") else mdlm
         t0 = time.perf_counter()
-        result["presets"][name] = bench_preset(name, tok_cache, a.length, steps_list, a.repeat, device)
-        result["presets"][name]["benchmark_seconds"] = round(time.perf_counter() - t0, 1)
-    json.dump(result, sys.stdout, indent=2); print()
+        speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch)
+        row = dict(sampler=name, options=opts, **speed, **quality(texts), seconds=time.perf_counter() - t0)
+        out["rows"].append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
+        print(f"{name:50s} {speed['passes']:4d} passes  {speed['tokens_per_s_batch1']:7.0f} tok/s  "
+              f"{speed['tokens_per_s_batch']:7.0f} tok/s (batch {a.batch})  gen-PPL {row['gen_ppl_ar']:6.1f} "
+              f"KN {row['gen_ppl_kn']:6.1f}  H {row['entropy']:.2f}  book {row['book_words']:.2f}", file=sys.stderr)
+    out["heldout"] = {k: round(v, 4) for k, v in quality.reference(texts).items()}
+    out["machine"]["load_after"], out["seconds"] = os.getloadavg()[0], round(time.perf_counter() - t_all, 1)
+    text = json.dumps(out, indent=1)
+    if a.output: Path(a.output).write_text(text + "\n")
+    print(text)
     return 0
 
 

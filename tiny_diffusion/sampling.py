@@ -10,19 +10,20 @@ from dataclasses import dataclass, field, asdict
 from typing import Callable, Optional
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from .config import TinyDiffusionError, SamplingConfig, did_you_mean
 from .tokenizer import BookTokenizer, PAD_ID, MASK_ID, SEP_ID, BOS_ID, EOS_ID, UNK_ID
-from .model import Transformer, evaluating, sample_logits
-from .autoregressive import ar_generate
+from .model import Transformer, KVCache, evaluating, sample_logits, _filter
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'reveal_fraction', 'reveal_counts', 'Trace', 'token_choice',
-           'denoise', 'parse_infill', 'plan_blocks', 'Generation', 'generate', 'sampling_options', 'interactive']
+__all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRECISIONS', 'reveal_fraction', 'reveal_counts',
+           'Trace', 'token_choice', 'gumbel_choice', 'denoise', 'parse_infill', 'plan_blocks', 'BlockCache',
+           'Generation', 'generate', 'sampling_options', 'interactive']
 
 # %% ../nbs/09_sampling.ipynb #7f568210
-STRATEGIES = ("ancestral", "confidence", "random")
+STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask")
 REVEAL_SCHEDULES = ("linear", "cosine", "exponential")  # how many tokens each step reveals (mdlm's noise schedules are another thing)
 EXP_RATE = 5.0  # λ of the exponential schedule
 
@@ -106,52 +107,86 @@ def _banned(allow_eos: bool) -> list[int]:
     "Token ids the sampler must never place in the text."
     return [PAD_ID, MASK_ID, SEP_ID, BOS_ID, UNK_ID] + ([] if allow_eos else [EOS_ID])
 
+# %% ../nbs/09_sampling.ipynb #a1c0de02
+NOISE_PRECISIONS = ("float64", "float32")
+
+def gumbel_choice(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                  generator: Optional[torch.Generator] = None, noise: str = "float64") -> tuple[Tensor, Tensor]:
+    "Like `sample_logits` (logits [..., V] → ids, probs [...]), by Gumbel-max with the noise drawn in `noise` precision."
+    _choose("noise precision", noise, NOISE_PRECISIONS)
+    if temperature == 0: return sample_logits(logits, 0.0)
+    dtype = torch.float64 if noise == "float64" else torch.float32
+    z = _filter(logits.detach().to(torch.float64) / temperature, top_k, top_p)       # [..., V]
+    u = torch.rand(z.shape, generator=generator, dtype=dtype, device=z.device)
+    gumbel = -torch.log(-torch.log(u))                                                # [..., V], in `dtype`
+    ids = (z.to(dtype) + gumbel).argmax(dim=-1)                                       # [...]
+    return ids, z.softmax(dim=-1).gather(-1, ids[..., None]).squeeze(-1)
+
 # %% ../nbs/09_sampling.ipynb #bdfcb9df
+def _ranks(score: Tensor) -> Tensor:
+    "Rank of each entry of `score` [B,T] within its row, highest first (0 = best): [B,T]."
+    order = score.argsort(dim=1, descending=True, stable=True)
+    return torch.empty_like(order).scatter_(1, order, torch.arange(score.shape[1], device=score.device).expand_as(order))
+
+def _to_reveal(strategy: str, s: int, steps: int, schedule: str, masked: Tensor, where: tuple, probs: Tensor,
+               k: Optional[Tensor], threshold: float, generator) -> Tensor:
+    "Which of the M masked candidates (at `where` of `masked` [B,T], with `probs` [M]) step `s` reveals: bool [M]."
+    if strategy == "ancestral":
+        a_prev, a_now = reveal_fraction((s - 1) / steps, schedule), reveal_fraction(s / steps, schedule)
+        p = 1.0 if s == steps else (a_now - a_prev) / (1.0 - a_prev)
+        return torch.rand(probs.shape, generator=generator, dtype=torch.float64, device=probs.device) < p
+    score = torch.full(masked.shape, float("-inf"), dtype=torch.float64, device=masked.device)   # [B,T]
+    score[where] = torch.rand(probs.shape, generator=generator, dtype=torch.float64, device=probs.device) \
+        if strategy == "random" else probs.double()
+    if strategy == "threshold":
+        sure = (score >= threshold).sum(1)                                   # [B] confident enough
+        left = masked.sum(1)                                                 # [B] still masked
+        k = torch.maximum(sure, (left + steps - s) // (steps - s + 1))       # ≥ ⌈left / steps left⌉ (≥ 1)
+    return (_ranks(score) < k[:, None])[where]                              # the k best of each row
+
+def _remask(share: float, masked: Tensor, generated: Tensor, just: Tensor, confidence: Tensor) -> Tensor:
+    "ReMDM: the round(share · earlier reveals) least confident generated tokens of each row, [B,T] bool."
+    earlier = generated & ~masked & ~just                                    # [B,T] revealed before this step
+    r = (earlier.sum(1).double() * share).round().long()                     # [B]
+    score = torch.where(earlier, -confidence, float("-inf"))                 # least confident ranks first
+    return earlier & (_ranks(score) < r[:, None])
+
 @torch.no_grad()
 def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine", strategy: str = "confidence",
             temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator] = None,
-            cache: bool = True, banned: Optional[list[int]] = None,
-            on_step: Optional[Callable] = None) -> tuple[Tensor, Tensor, Tensor, int]:
-    "Fill every [MASK] of `x` [B,T] in `steps` steps; returns (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
+            cache: bool = True, banned: Optional[list[int]] = None, on_step: Optional[Callable] = None,
+            threshold: float = 0.9, remask: float = 0.05, noise: Optional[str] = None) -> tuple[Tensor, Tensor, Tensor, int]:
+    "Fill every [MASK] of `x` [B,T] in at most `steps` steps; returns (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
     _choose("schedule", schedule, REVEAL_SCHEDULES)
     _choose("strategy", strategy, STRATEGIES)
     x = x.clone()
     masked = x == MASK_ID                                            # [B,T] still to fill
-    n = int(masked.sum(1).max())
+    generated = masked.clone()                                       # [B,T] what the sampler writes
     reveal_step = torch.where(masked, steps + 1, 0)                  # [B,T] steps+1 = not yet revealed
     confidence = torch.where(masked, 0.0, 1.0).double()              # [B,T]
-    counts = reveal_counts(n, steps, schedule) if strategy != "ancestral" else None
+    counts = reveal_counts(int(masked.sum(1).max()), steps, schedule) if strategy in ("confidence", "random", "remask") else None
+    debt = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)   # [B] remasked at the last step: reveal them too
     banned = _banned(True) if banned is None else banned
-    logits, nfe = None, 0
+    logits, nfe, changed = None, 0, True
     for s in range(1, steps + 1):
-        if logits is None or not cache or changed:
-            logits = model(x).float()                                # [B,T,V]
-            logits[..., banned] = float("-inf")
-            nfe += 1
-        where = masked.nonzero(as_tuple=True)
-        if where[0].numel() == 0:                                     # ancestral may finish early
-            changed = False
-            if on_step is not None: on_step(s, x, reveal_step, confidence)
-            continue
-        ids, probs = sample_logits(logits[where], temperature, top_k, top_p, generator=generator)  # [M], [M]
-        if strategy == "ancestral":
-            a_prev, a_now = reveal_fraction((s - 1) / steps, schedule), reveal_fraction(s / steps, schedule)
-            p = 1.0 if s == steps else (a_now - a_prev) / (1.0 - a_prev)
-            u = torch.rand(ids.shape, generator=generator, dtype=torch.float64, device=x.device)
-            pick = u < p                                              # [M]
-        else:
-            score = torch.full(x.shape, float("-inf"), dtype=torch.float64, device=x.device)
-            score[where] = probs.double() if strategy == "confidence" else \
-                torch.rand(ids.shape, generator=generator, dtype=torch.float64, device=x.device)
-            order = score.argsort(dim=1, descending=True, stable=True)  # [B,T]
-            rank = torch.empty_like(order).scatter_(1, order, torch.arange(x.shape[1], device=x.device).expand_as(order))
-            pick = (rank < counts[s - 1])[where]                      # [M]
-        rows, cols = where[0][pick], where[1][pick]
-        x[rows, cols] = ids[pick]
-        reveal_step[rows, cols] = s
-        confidence[rows, cols] = probs[pick].double()
-        masked[rows, cols] = False
-        changed = bool(pick.any())
+        if bool(masked.any()):                                       # ancestral and threshold may finish early
+            if logits is None or not cache or changed:
+                logits = model(x).float()                            # [B,T,V]
+                logits[..., banned] = float("-inf")
+                nfe += 1
+            where = masked.nonzero(as_tuple=True)
+            ids, probs = sample_logits(logits[where], temperature, top_k, top_p, generator=generator) if noise is None \
+                else gumbel_choice(logits[where], temperature, top_k, top_p, generator, noise)   # [M], [M]
+            k = None if counts is None else counts[s - 1] + debt     # [B]
+            pick = _to_reveal(strategy, s, steps, schedule, masked, where, probs, k, threshold, generator)  # [M]
+            rows, cols = where[0][pick], where[1][pick]
+            x[rows, cols], reveal_step[rows, cols], confidence[rows, cols] = ids[pick], s, probs[pick].double()
+            masked[rows, cols] = False
+            changed = bool(pick.any())
+            if strategy == "remask" and 2 * s > steps and s < steps:
+                again = _remask(remask, masked, generated, reveal_step == s, confidence)   # [B,T]
+                x[again], masked[again], reveal_step[again], confidence[again] = MASK_ID, True, steps + 1, 0.0
+                debt, changed = again.sum(1), changed or bool(again.any())
         if on_step is not None: on_step(s, x, reveal_step, confidence)
     return x, reveal_step, confidence, nfe
 
@@ -183,15 +218,54 @@ def parse_infill(text: str, tokenizer: BookTokenizer) -> tuple[list[int], list[b
     return ids + t, fixed + [True] * len(t)
 
 # %% ../nbs/09_sampling.ipynb #8aac1222
-def plan_blocks(head: int, length: int, context: int, steps: int) -> list[tuple[int, int, int]]:
-    "Blocks (context tokens kept, new tokens, steps) that generate `length` tokens after `head` given ones."
+def plan_blocks(head: int, length: int, context: int, steps: int, block: int = 0) -> list[tuple[int, int, int]]:
+    "Blocks (tokens kept, [BOS] included; new tokens; steps) that generate `length` tokens after `head` given ones."
     blocks, seq, left = [], head, length
     while left > 0:
-        keep = seq if not blocks else min(seq, context // 2)
-        new = min(left, context - keep)
+        if not blocks: keep, new = seq, min(left, context - seq, block or context)
+        elif block: new = min(left, block); keep = min(seq, context - new)
+        else: keep = min(seq, context // 2); new = min(left, context - keep)
         blocks.append((keep, new, min(steps, new)))
         seq, left = seq + new, left - new
     return blocks
+
+# %% ../nbs/09_sampling.ipynb #a1c0de05
+class _LentCache(KVCache):
+    "A fixed prefix's keys and values, lent to every pass without growing."
+    def update(self, layer: int, k: Tensor, v: Tensor) -> tuple[Tensor, Tensor]:
+        return torch.cat([self.keys[layer], k], dim=2), torch.cat([self.values[layer], v], dim=2)
+
+def _hidden(model: Transformer, tokens: Tensor, cache: KVCache, past: int) -> Tensor:
+    "Final hidden states [B,T,D] of `tokens` [B,T] placed after `past` cached positions, attending both ways."
+    dev, x = tokens.device, model.embed(tokens)
+    dtype = torch.get_autocast_dtype(dev.type) if torch.is_autocast_enabled(dev.type) else x.dtype
+    cos, sin = model.rotary(tokens.shape[1], dev, dtype, offset=past)
+    mask = model._mask(None, tokens.shape[1], past, dev, dtype) if model.cfg.attention_bias == "alibi" else None
+    for i, block in enumerate(model.blocks): x = block(x, cos, sin, mask, False, cache, i)
+    return x
+
+class BlockCache:
+    "Fast-dLLM's approximate cache: the keys and values of a window's first `start` positions, from its first pass."
+    def __init__(self, model: Transformer, start: int):
+        self.model, self.start, self.prefix, self.last = model, start, None, None
+
+    def __call__(self, x: Tensor) -> Tensor:
+        "Logits [B,W,V] of window `x` [B,W]: all of them on the first call, later only from `start` on (zeros before)."
+        m, P = self.model, self.start
+        if self.prefix is None:                                       # a full pass; keep what the block will reuse
+            full = KVCache(m.cfg.n_layers)
+            h = _hidden(m, x, full, 0)                                # [B,W,D]
+            self.prefix = _LentCache(m.cfg.n_layers)
+            self.prefix.keys = [k[:, :, :P] for k in full.keys]
+            self.prefix.values = [v[:, :, :P] for v in full.values]
+            self.last = h[:, P - 1:P]                                 # [B,1,D] what the logit shift reads at P
+            h = torch.cat([h[:, :1], h[:, :-1]], 1) if m.cfg.logit_shift else h
+            return F.linear(m.norm(h), m.embed.weight)                # [B,W,V]
+        h = torch.cat([self.last, _hidden(m, x[:, P:], self.prefix, P)], 1)   # positions P-1..W-1: [B,W-P+1,D]
+        h = h[:, :-1] if m.cfg.logit_shift else h[:, 1:]              # [B,W-P,D]
+        out = h.new_zeros(x.shape[0], x.shape[1], m.cfg.vocab_size)
+        out[:, P:] = F.linear(m.norm(h), m.embed.weight)
+        return out                                                    # [B,W,V]
 
 # %% ../nbs/09_sampling.ipynb #2c9b3842
 @dataclass
@@ -219,6 +293,15 @@ def _check(length: int, steps: int, temperature: float, top_k: int, top_p: float
     if top_k < 0: raise TinyDiffusionError(f"top_k must be 0 (off) or more, not {top_k}")
     if not 0 < top_p <= 1: raise TinyDiffusionError(f"top_p must be in (0, 1] (1 = off), not {top_p}")
     if num_samples < 1: raise TinyDiffusionError(f"num_samples must be at least 1, not {num_samples}")
+
+def _check_decoding(threshold: float, remask: float, block_size: int, context: int, noise: Optional[str]) -> None:
+    "Raise a one-line TinyDiffusionError for a parallel-decoding option out of range."
+    if not 0 < threshold <= 1: raise TinyDiffusionError(f"threshold must be in (0, 1], not {threshold}; try 0.9")
+    if not 0 <= remask < 1: raise TinyDiffusionError(f"remask must be in [0, 1), not {remask}; try 0.05")
+    if not 0 <= block_size < context:
+        raise TinyDiffusionError(f"block_size must be 0 (as long as fits) or between 1 and {context - 1} (the context "
+                                 f"{context} holds [BOS] too), not {block_size}")
+    if noise is not None: _choose("noise precision", noise, NOISE_PRECISIONS)
 
 def _device(model) -> torch.device: return next(model.parameters()).device
 
@@ -257,11 +340,14 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
              steps: int = 64, schedule: str = "cosine", strategy: str = "confidence", temperature: float = 1.0,
              top_k: int = 0, top_p: float = 1.0, seed: Optional[int] = None, num_samples: int = 1,
              infill: Optional[str] = None, return_trace: bool = False, on_step: Optional[Callable] = None,
-             cache: bool = True, stop_at_eos: bool = True, precision: str = "fp32") -> Generation:
-    "Sample `num_samples` texts by iterative denoising (prompt, infill or SAR long text); a causal model uses the AR baseline."
+             cache: bool = True, stop_at_eos: bool = True, precision: str = "fp32", threshold: float = 0.9,
+             remask: float = 0.05, block_size: int = 0, block_cache: bool = False,
+             noise: Optional[str] = None) -> Generation:
+    "Sample `num_samples` texts at once by iterative denoising (prompt, infill or SAR blocks); a causal model uses the AR baseline."
     head, fixed, length, steps = _layout(model, tokenizer, prompt, infill, length, steps)
     _check(length, min(steps, length) if model.causal else steps, temperature, top_k, top_p, num_samples, schedule,
            strategy, precision)                           # `steps` means nothing to the AR baseline
+    _check_decoding(threshold, remask, block_size, model.cfg.max_seq_len, noise)
     if model.causal:
         return _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed, num_samples,
                             return_trace, on_step, stop_at_eos, precision)
@@ -269,15 +355,16 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
     gen = torch.Generator(dev).manual_seed(seed) if seed is not None else None
     eos_ok = stop_at_eos and infill is None           # no [EOS] inside a gap: the text after it must stay
     opts = dict(schedule=schedule, strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p,
-                generator=gen, cache=cache, banned=_banned(eos_ok))
+                generator=gen, cache=cache, banned=_banned(eos_ok), threshold=threshold, remask=remask, noise=noise)
     seq = torch.tensor(head, device=dev).repeat(num_samples, 1)     # [B,H]
     reveal, conf = [0] * len(head), [1.0] * len(head)               # first sample's trace, [BOS] included
-    blocks = [(0, 0, steps)] if infill is not None else plan_blocks(len(head), length, model.cfg.max_seq_len, steps)
+    blocks = [(0, 0, steps)] if infill is not None else \
+        plan_blocks(len(head), length, model.cfg.max_seq_len, steps, block_size)
     total, done, nfe, has_eos = sum(b[2] for b in blocks), 0, 0, torch.zeros(num_samples, dtype=torch.bool, device=dev)
     with evaluating(model), _autocast(precision, dev):
         for keep, new, bsteps in blocks:
-            x = seq if infill is not None else torch.cat([seq[:, seq.shape[1] - keep:],
-                torch.full((num_samples, new), MASK_ID, device=dev)], 1)             # [B,keep+new]
+            x = seq if infill is not None else torch.cat([seq[:, :1], seq[:, seq.shape[1] - keep + 1:],
+                torch.full((num_samples, new), MASK_ID, device=dev)], 1)    # [B,keep+new]: [BOS], context, masks
             start = x.shape[1] - new if infill is None else 0                        # first position of this block in x
             base = seq.shape[1] if infill is None else 0                             # ... and in seq
             def live(s, xb, rs, cf, start=start, base=base, offset=done):
@@ -285,7 +372,8 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
                 rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
                 on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
                                            total, fixed[1:] + [False] * (len(toks) - len(fixed))))
-            out, rs, cf, n = denoise(model, x, bsteps, on_step=live if on_step else None, **opts)
+            net = BlockCache(model, start) if block_cache and start > 0 else model
+            out, rs, cf, n = denoise(net, x, bsteps, on_step=live if on_step else None, **opts)
             if infill is not None:
                 seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
             else:
@@ -318,16 +406,33 @@ def _ar_confidence(model: Transformer, ids: list[int], start: int) -> list[float
         pos = hi
     return out
 
+def _ar_rows(model: Transformer, head: list[int], length: int, temperature: float, top_k: int, top_p: float,
+             generator: Optional[torch.Generator], num_samples: int, stop_at_eos: bool) -> Tensor:
+    "`num_samples` continuations of `head` sampled side by side with the KV cache: [B, H + new]."
+    ctx, dev = model.cfg.max_seq_len, _device(model)
+    seq = torch.tensor(head, device=dev).repeat(num_samples, 1)                    # [B,H]
+    cache, todo = model.new_cache(), seq                                            # todo: not yet in the cache
+    banned, ended = _banned(stop_at_eos), torch.zeros(num_samples, dtype=torch.bool, device=dev)
+    for _ in range(length):
+        if len(cache) + todo.shape[1] > ctx:       # the context is full: a fresh window, [BOS] + the last half
+            cache, todo = model.new_cache(), torch.cat([seq[:, :1], seq[:, seq.shape[1] - ctx // 2 + 1:]], 1)
+        logits = model(todo, kv_cache=cache)[:, -1].float()                         # [B,V]
+        logits[:, banned] = float("-inf")
+        nxt, _ = sample_logits(logits, temperature, top_k, top_p, generator=generator)   # [B]
+        seq, todo = torch.cat([seq, nxt[:, None]], 1), nxt[:, None]
+        ended |= nxt == EOS_ID
+        if stop_at_eos and bool(ended.all()): break
+    return seq
+
 def _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed, num_samples, return_trace,
                  on_step, stop_at_eos, precision) -> Generation:
-    "The autoregressive baseline (KV cache) behind the same interface; its trace reveals one token per step."
+    "The autoregressive baseline (KV cache, all samples in one batch) behind the same interface; its trace reveals one token per step."
     dev, t0, rows = _device(model), time.perf_counter(), []
+    gen = torch.Generator(dev).manual_seed(seed) if seed is not None else None
     with evaluating(model):
         with _autocast(precision, dev):
-            for i in range(num_samples):
-                new = ar_generate(model, head, length, temperature=temperature, top_k=top_k, top_p=top_p,
-                                  seed=None if seed is None else seed + i, use_cache=True,
-                                  eos_id=EOS_ID if stop_at_eos else None)[len(head):]   # new tokens only
+            for row in _ar_rows(model, head, length, temperature, top_k, top_p, gen, num_samples, stop_at_eos).tolist():
+                new = row[len(head):]
                 if stop_at_eos and EOS_ID in new: new = new[:new.index(EOS_ID)]
                 rows.append(head[1:] + new)
         seconds, trace = time.perf_counter() - t0, None
