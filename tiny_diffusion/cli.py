@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--length", type=generation_length, help=f"tokens to generate, at most {MAX_LENGTH} (default: the checkpoint's sampling config)")
     g.add_argument("--steps", type=positive_int, help="denoising steps (default: the checkpoint's sampling config)")
     g.add_argument("--schedule", choices=("linear", "cosine", "exponential"), help="how many tokens each step reveals")
-    g.add_argument("--strategy", choices=("ancestral", "confidence", "random"),
+    g.add_argument("--strategy", choices=("ancestral", "confidence", "random", "threshold", "remask"),
                    help="which masked tokens a step reveals: MDLM's ancestral coin flips, the most confident, or random ones")
     g.add_argument("--sampling", choices=("greedy", "topk", "nucleus"),
                    help="token choice (default: the checkpoint's sampling config)")
