@@ -15,7 +15,7 @@ temporary folders, memory addresses, progress bars): the words must match exactl
 numbers. Images are compared by count. Cells that were skipped (slow) keep their stored outputs.
 
     python nbs/_outputs.py check [NB ...] [--n_workers 2]   # the test command: fails on errors, blank or stale
-    python nbs/_outputs.py update NB [NB ...] [--slow]      # run and store every cell's output (--slow: slow too)
+    python nbs/_outputs.py update NB [NB ...] [--slow]      # run and store missing or stale outputs (--slow: slow too)
     python nbs/_outputs.py count [NB ...]                   # static count of cells without stored output
 
 Run it with one thread per process (`OMP_NUM_THREADS=1`): two notebooks on two cores, not two threads each.
@@ -28,7 +28,7 @@ from pathlib import Path
 NBS = Path(__file__).resolve().parent
 REPO = NBS.parent
 VARIES = re.compile(r"^\s*#\s*output varies\b", re.M)
-NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w])")
+NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 REL_TOL, ABS_TOL = 0.01, 0.011
 
@@ -105,8 +105,9 @@ def shown(outputs: list) -> dict:
             (err if o.get("name") == "stderr" else text).append(_text(o.get("text", "")))
         elif kind in ("execute_result", "display_data"):
             data = o.get("data", {})
-            images += sum(k.startswith("image/") for k in data)
-            for k in ("text/markdown", "text/html", "text/plain"):
+            n_images = sum(k.startswith("image/") for k in data)
+            images += n_images
+            for k in ("text/markdown", "text/html", "text/plain") if not n_images else ():  # a figure's repr: skip
                 if k in data:
                     text.append(_text(data[k]))
                     break
@@ -179,7 +180,7 @@ def _plain(outputs: list) -> list:
 
 
 def update(path: Path, run_slow: bool) -> str:
-    "Run one notebook and store the outputs of every cell it ran; refuse if the file changed meanwhile."
+    "Run one notebook and store the outputs that are missing or stale; refuse if the file changed meanwhile."
     before = path.read_text(encoding="utf-8")
     ok, error, fresh = execute(path, run_slow)
     if not ok:
@@ -187,14 +188,21 @@ def update(path: Path, run_slow: bool) -> str:
     if path.read_text(encoding="utf-8") != before:
         return f"{path.name}: the file changed while it ran; nothing stored (run again)"
     raw = json.loads(before)
+    changed = 0
     for idx, outputs in fresh.items():
-        raw["cells"][idx]["outputs"] = outputs
+        cell = raw["cells"][idx]
+        stored, now = shown(cell.get("outputs", [])), shown(outputs)
+        if _empty(stored) and _empty(now):
+            continue
+        if _empty(stored) or not same(stored, now, bool(VARIES.search(_text(cell["source"])))):
+            cell["outputs"] = outputs                  # a current output is kept as it is: no churn of images
+            changed += 1
     tmp = path.with_suffix(".ipynb.tmp")
     tmp.write_text(json.dumps(raw, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
-    from nbdev.clean import clean_nb_file
-    clean_nb_file(str(path))
-    return f"{path.name}: stored the outputs of {len(fresh)} cells"
+    from nbdev.clean import nbdev_clean
+    nbdev_clean(fname=str(path))                       # the same tidy form as `nbdev_clean` gives
+    return f"{path.name}: ran {len(fresh)} cells, stored {changed} new outputs"
 
 
 def count(path: Path) -> tuple[int, int]:
