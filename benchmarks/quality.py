@@ -20,7 +20,7 @@ Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
     python benchmarks/quality.py --max-chars 120000 --set training.batch_size=8 --scale 0.2 --samples 4 --infill-sentences 20 --json /tmp/q.json
 
 The five models share one shape (`--preset`, tiny_scratch by default: the tiny model from random weights; the
-record was made when that preset was called tiny, before tiny gained its AR warm start, and names it tiny_scratch), one tokenizer, one held-out text and one recipe;
+record was made when that preset was called tiny, before tiny gained its AR warm start, and names it tiny_scratch), one tokenizer, one validation and one test text and one recipe;
 they differ in what they train on and how they mask:
 
 | name               | objective | training data, in order                        | masking rates drawn                      |
@@ -38,19 +38,19 @@ The curriculum models run the preset's stage epochs times `--scale`; the flat MD
 epochs over all the training text (the sum of the stage epochs), so they see more tokens: compare them by FLOPs.
 AR stops after `--ar-patience` validations without a new best (it overfits long before the MDLMs stop improving).
 
-Every model validates on the same held-out windows every `--eval-every` optimizer steps (default: one epoch of the
+Every model validates on the same validation windows (lesson 04's validation chapters) every `--eval-every` optimizer steps (default: one epoch of the
 whole training text), so the curves have the same compute resolution. The record holds, per validation: the step,
-stage, tokens seen, epochs of the training text, training FLOPs, held-out BPC (exact for AR, the NELBO bound with its
-Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evaluate` of the best checkpoint (held-out
-bound on every window, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
+stage, tokens seen, epochs of the training text, training FLOPs, validation BPC (exact for AR, the NELBO bound with
+its Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evaluate` of the best checkpoint (the
+test chapters, touched by nothing else: the bound on every window in fp32, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
 judge, sample entropy, word validity, infilling accuracy) and where the run sits against the critical compute.
-`--rescore` then adds, per model, 8 independent NELBO estimates of the best checkpoint on every held-out window, with
+`--rescore` then adds, per model, 8 independent NELBO estimates of the best checkpoint on every test window, with
 the same seeds for every model: their spread is an honest standard error (the record's in-run "±" treated the n_t
 stratified levels as independent draws, which overstated it: 0.11–0.20 BPC against 0.002–0.003; the package's scorer
 now estimates it from two independent half-estimates per window), and their model-minus-model differences are
 paired, so two models can be compared far more tightly than their separate errors suggest.
 The JSON is written after every model (an interrupted run keeps what finished; rerun with --append --models ... to
-add the rest). Tokenizer and held-out text are hashed; every evaluation's own `prepare` must match them byte for byte.
+add the rest). Tokenizer, validation and test text are hashed; every evaluation's own `prepare` must match them byte for byte.
 """
 from __future__ import annotations
 import argparse, dataclasses, hashlib, json, math, os, platform, random, sys, time
@@ -122,7 +122,7 @@ def steps_per_epoch(prep: Prepared, cfg: ProjectConfig) -> list[tuple[int, int]]
 
 
 def curve(summary: dict, cfg: ProjectConfig, prep: Prepared, unique_tokens: int) -> dict:
-    "Per validation of one finished run: step, stage, tokens, epochs of the training text, FLOPs, held-out BPC ± SE, time."
+    "Per validation of one finished run: step, stage, tokens, epochs of the training text, FLOPs, validation BPC ± SE, time."
     from tiny_diffusion.scaling import training_flops
     from tiny_diffusion.trainer import read_log
     log = read_log(summary["log"])
@@ -214,7 +214,8 @@ def run(args) -> dict:
                                threads=torch.get_num_threads()), models={})
     tokenizer = datas["ar"].tokenizer.to_str()
     record["tokenizer_sha256"] = hashlib.sha256(tokenizer.encode()).hexdigest()
-    record["heldout_sha256"] = hashlib.sha256("\n\n".join(datas["ar"].heldout).encode()).hexdigest()
+    for split in ("validation", "test"):
+        record[f"{split}_sha256"] = hashlib.sha256("\n\n".join(getattr(datas["ar"], split)).encode()).hexdigest()
     old = Path(args.json) if args.json and args.append else None
     if old is not None and old.is_file():  # add models to an earlier record of the same experiment
         prev = json.loads(old.read_text())
@@ -235,7 +236,7 @@ def run(args) -> dict:
                    stage_steps_tokens_per_epoch=steps_per_epoch(data, cfg),
                    wall_seconds=time.time() - t0, train_seconds=summary["train_seconds"], val_seconds=summary["val_seconds"],
                    steps=summary["steps"], precision=summary["precision"], load_before=load0, load_after=load_now(),
-                   data_sha256=[record["tokenizer_sha256"], record["heldout_sha256"]])
+                   data_sha256=[record[f"{k}_sha256"] for k in ("tokenizer", "validation", "test")])
         rec.update(curve(summary, cfg, data, unique_tokens))
         shape = ProjectConfig.from_dict(cfg.to_dict()).model
         shape.vocab_size = rec["vocab_size"]
@@ -246,7 +247,8 @@ def run(args) -> dict:
                            style_analysis=False, seed=args.seed, infill_sentences=args.infill_sentences, progress=args.progress)
             rec["evaluation"] = short_report(rep, args.keep_samples)
             own = Prepared.load(out)  # what evaluate's prepare made for this model's config
-            assert own.tokenizer.to_str() == tokenizer and own.heldout == datas["ar"].heldout, f"{name}: data differs"
+            same = (own.validation, own.test) == (datas["ar"].validation, datas["ar"].test)
+            assert own.tokenizer.to_str() == tokenizer and same, f"{name}: data differs"
         assert load_checkpoint(summary["latest"]).tokenizer.to_str() == tokenizer, f"{name}: tokenizer differs"
         record["models"][name] = rec
         if args.json: write_json(record, Path(args.json))  # partial results survive an interrupted run
@@ -254,7 +256,8 @@ def run(args) -> dict:
     return record
 
 
-SAME_EXPERIMENT = ("book", "preset", "overrides", "max_chars", "seed", "scale", "tokenizer_sha256", "heldout_sha256")
+SAME_EXPERIMENT = ("book", "preset", "overrides", "max_chars", "seed", "scale", "tokenizer_sha256", "validation_sha256",
+                   "test_sha256")
 
 
 def merge_records(target: Path, others: list[Path]) -> dict:
@@ -271,33 +274,33 @@ def merge_records(target: Path, others: list[Path]) -> dict:
     return record
 
 
-def replicate_scores(checkpoint: Path, heldout: list[str], k: int, n_t: int) -> list[float]:
-    "Held-out BPC of `checkpoint` from `k` independent NELBO estimates (seeds 1000…; each stratified over `n_t` levels)."
+def replicate_scores(checkpoint: Path, test: list[str], k: int, n_t: int) -> list[float]:
+    "Test BPC of `checkpoint` from `k` independent NELBO estimates (seeds 1000…; each stratified over `n_t` levels), fp32."
     from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.autoregressive import heldout_score
     ck = load_checkpoint(checkpoint)
-    chunks = chunk_for_scoring(ck.tokenizer, heldout, ck.config.model.max_seq_len)     # every held-out window
+    chunks = chunk_for_scoring(ck.tokenizer, test, ck.config.model.max_seq_len)        # every test window
     reps = 1 if ck.objective == "ar" else k                                          # AR is exact: one is all there is
     return [heldout_score(ck.model, chunks, ck.objective, 32, n_t=n_t, seed=1000 + r)["bpc"] for r in range(reps)]
 
 
 def rescore(target: Path, roots: list[Path], k: int, n_t: int) -> dict:
-    "Add to each model of the record `k` independent held-out estimates of its best checkpoint (same seeds for all: paired)."
+    "Add to each model of the record `k` independent test estimates of its best checkpoint (same seeds for all: paired)."
     record = json.loads(target.read_text())
-    heldout = None
+    test = None
     for root in roots:
         if (root / "shared").is_dir():
-            heldout = Prepared.load(root / "shared").heldout
-            if hashlib.sha256("\n\n".join(heldout).encode()).hexdigest() != record["heldout_sha256"]:
-                raise SystemExit(f"{root}/shared holds other held-out text than {target} records")
+            test = Prepared.load(root / "shared").test
+            if hashlib.sha256("\n\n".join(test).encode()).hexdigest() != record.get("test_sha256"):
+                raise SystemExit(f"{root}/shared holds other test text than {target} records (or it predates the test split)")
             break
-    if heldout is None: raise SystemExit(f"no prepared data under {', '.join(map(str, roots))}/shared; pass --roots of the runs")
+    if test is None: raise SystemExit(f"no prepared data under {', '.join(map(str, roots))}/shared; pass --roots of the runs")
     for name, rec in record["models"].items():
         path = next((r / name / "checkpoints" / "best_model.pt" for r in roots if (r / name / "checkpoints" / "best_model.pt").is_file()), None)
         if path is None: raise SystemExit(f"{name}: no best_model.pt under {', '.join(map(str, roots))}; pass --roots of the runs")
         t0 = time.time()
-        rec["replicates"] = dict(k=k, n_t=n_t, seeds=list(range(1000, 1000 + k)), bpc=replicate_scores(path, heldout, k, n_t),
+        rec["replicates"] = dict(k=k, n_t=n_t, seeds=list(range(1000, 1000 + k)), bpc=replicate_scores(path, test, k, n_t),
                                  seconds=round(time.time() - t0, 1), load=load_now())
         print(f"{name}: {rec['replicates']['bpc']}", file=sys.stderr, flush=True)
         write_json(record, target)
@@ -319,7 +322,7 @@ def headline(record: dict) -> dict:
                 models={k: dict(best_bpc=round(v["best_bpc"], 4), best_epochs=round(v["best_epochs"], 1),
                                 steps=v["steps"], validations=len(v["val_bpc"]), still_improving=v["still_improving"],
                                 wall_seconds=round(v["wall_seconds"], 1), flops=f"{v['flops'][-1]:.3g}",
-                                heldout_bpc=v.get("evaluation", {}).get("likelihood", {}).get("bpc"))
+                                test_bpc=v.get("evaluation", {}).get("likelihood", {}).get("bpc"))
                         for k, v in record["models"].items()})
 
 
@@ -338,14 +341,14 @@ def main(argv=None) -> dict:
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
     p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
-    p.add_argument("--infill-sentences", type=int, default=200, help="held-out sentences for the infilling test")
+    p.add_argument("--infill-sentences", type=int, default=200, help="test sentences for the infilling test")
     p.add_argument("--output", default="runs/capstone", help="folder for the runs (checkpoints, logs, eval)")
     p.add_argument("--json", default="", help="also write the full record here")
     p.add_argument("--merge", nargs="+", default=[], metavar="JSON",
                    help="train nothing: add the models of these records (same experiment) to the record at --json")
     p.add_argument("--append", action="store_true", help="keep the other models already in --json (same experiment)")
     p.add_argument("--rescore", action="store_true",
-                   help="train nothing: add REPLICATES independent held-out estimates of each model's best checkpoint to --json")
+                   help="train nothing: add REPLICATES independent test estimates of each model's best checkpoint to --json")
     p.add_argument("--roots", nargs="+", default=["runs/capstone"], help="with --rescore: the --output folders of the runs")
     p.add_argument("--replicates", type=int, default=8, help="with --rescore: independent estimates per model (paired seeds)")
     p.add_argument("--n-t", type=int, default=8, help="with --rescore: NELBO levels per estimate")

@@ -9,9 +9,10 @@ Results of the last full measurement are kept in benchmarks/recipe_results.json 
 
 Every row trains the `tiny` preset's Transformer (4 layers × 128, vocabulary from the book's BPE) from the same
 initialisation for the same number of optimizer steps on the same prepared book (curriculum.prepare, so the
-tokenizer and the held-out chapters are the package's), then scores the held-out chapters with
-autoregressive.heldout_score (MDLM: unbiased NELBO bound ± standard error; AR: exact) beside the add-one unigram
-baseline of the same text. Rows are cumulative: each adds one change to the row before it (`ROWS` below), so the
+tokenizer and the validation and test chapters are the package's), then scores every window of one split with
+autoregressive.score_split in fp32 (MDLM: unbiased NELBO bound ± standard error; AR: exact) beside the add-one
+unigram baseline of the same text. The split is `--split validation` by default: a ladder of recipes is a tuning
+decision, and the test chapters are kept for the numbers reported (`--split test` for the chosen rows). Rows are cumulative: each adds one change to the row before it (`ROWS` below), so the
 JSON reads as a ladder. A fixed number of steps (not minutes) keeps rows comparable on a busy machine; minutes,
 tokens/s and `uptime` are recorded too. Prints one JSON document; rows also stream to stderr as they finish."""
 import argparse, dataclasses, json, math, os, subprocess, sys, time
@@ -75,10 +76,10 @@ def optimizer(model, recipe: Recipe, steps: int):
                                                                          min_ratio=recipe.min_lr_ratio))
 
 
-def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> dict:
+def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int, split: str = "validation") -> dict:
     "Train one recipe for `steps` optimizer steps and score it; returns a JSON-ready row."
     import torch
-    from tiny_diffusion.autoregressive import ar_loss, heldout_score
+    from tiny_diffusion.autoregressive import ar_loss, score_split
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level, mdlm_loss
     from tiny_diffusion.model import Transformer, choose_precision
@@ -123,13 +124,12 @@ def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int) -> d
                 opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
                 losses.append(loss.item()); step += 1; done += 1
     train_s = time.time() - t0
-    held = chunk_for_scoring(data.tokenizer, data.heldout, L)
-    with autocast:
-        score = heldout_score(model, held, recipe.objective, n_t=eval_n_t, seed=seed)
-        levels = loss_by_mask_level(model, held.tokens, held.pad_mask, levels=(0.1, 0.5, 1.0)) if recipe.objective == "mdlm" else {}
+    score = score_split(model, data, split, recipe.objective, n_t=eval_n_t, seed=seed)   # every window, fp32
+    held = chunk_for_scoring(data.tokenizer, getattr(data, split), L)
+    levels = loss_by_mask_level(model, held.tokens, held.pad_mask, levels=(0.1, 0.5, 1.0)) if recipe.objective == "mdlm" else {}
     n_tok = steps * recipe.batch_size * L
     return dict(recipe=dataclasses.asdict(recipe), seed=seed, steps=step, stage_steps=per_stage, precision=prec,
-                heldout_bpc=round(score["bpc"], 4), heldout_bpc_se=round(score["bpc_se"], 4), exact=score["exact"],
+                split=split, bpc=round(score["bpc"], 4), bpc_se=round(score["bpc_se"], 4), exact=score["exact"],
                 loss_at={str(k): round(v, 3) for k, v in levels.items()},
                 final_train_loss=round(sum(losses[-20:]) / len(losses[-20:]), 4),
                 train_minutes=round(train_s / 60, 2), tokens_per_s=round(n_tok / train_s), load=os.getloadavg()[0])
@@ -147,7 +147,9 @@ def main():
     ap.add_argument("--warm-start", action="store_true", help="also run the AR warm-start rows")
     ap.add_argument("--curriculum-base", default="alibi", help="the flat row whose recipe the curriculum rows start from")
     ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override the base recipe, e.g. lr=2e-3")
-    ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per held-out window")
+    ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per scored window")
+    ap.add_argument("--split", choices=("validation", "test"), default="validation",
+                    help="the chapters scored: validation (default; for choosing) or test (for reporting a chosen row)")
     ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = torch's default)")
     a = ap.parse_args()
     import torch
@@ -169,11 +171,11 @@ def main():
         ladder.append((name, rr))
     wanted = set(filter(None, a.only.split(",")))
     rows = []
-    uni = unigram_bpc(data.tokenizer, data.stages[-1], data.heldout)
+    uni = unigram_bpc(data.tokenizer, data.stages[-1], getattr(data, a.split))
     for name, rec in ladder:
         if wanted and name not in wanted: continue
         for seed in map(int, a.seeds.split(",")):
-            row = dict(change=name, **run(rec, data, a.steps, seed, L, a.eval_n_t), unigram_bpc=round(uni, 4),
+            row = dict(change=name, **run(rec, data, a.steps, seed, L, a.eval_n_t, a.split), unigram_bpc=round(uni, 4),
                        uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
             rows.append(row); print(json.dumps(row), file=sys.stderr, flush=True)
     print(json.dumps(dict(book=a.book, steps=a.steps, torch=torch.__version__, threads=torch.get_num_threads(),

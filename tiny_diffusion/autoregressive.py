@@ -4,19 +4,20 @@
 
 # %% ../nbs/07_autoregressive.ipynb #b8f43d0a
 from __future__ import annotations
-import contextlib, math
+import math
 from collections import Counter
 from typing import Optional, Sequence
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from .config import TinyDiffusionError
-from .mdlm import Chunks, _VISIBLE, bpc, logits_at, maskable, nelbo
+from .curriculum import split_texts
+from .mdlm import Chunks, _VISIBLE, bpc, chunk_for_scoring, logits_at, maskable, nelbo
 from .model import Transformer, evaluating, sample_logits
 from .tokenizer import BOS_ID
 
 # %% auto #0
-__all__ = ['ar_loss', 'ar_nll', 'ar_generate', 'heldout_score', 'unigram_bpc']
+__all__ = ['ar_loss', 'ar_nll', 'ar_generate', 'heldout_score', 'score_split', 'unigram_bpc']
 
 # %% ../nbs/07_autoregressive.ipynb #ac2c260b
 def _token_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor],
@@ -77,8 +78,10 @@ def ar_generate(model: nn.Module, prompt_ids: list[int], max_new_tokens: int, te
 def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n_t: int = 8, seed: int = 0,
                   device=None, autocast=None, rank: int = 0, world_size: int = 1, max_chunks: int = 0) -> dict:
     "Held-out nats and bits per character of `chunks`: exact for AR, an unbiased NELBO bound ± standard error for MDLM (nan for n_t=1)."
+    # fp32 unless the caller passes its autocast (training's validation may, for speed): an enclosing one is switched off
     if objective not in ("mdlm", "ar"): raise TinyDiffusionError(f"objective must be 'mdlm' or 'ar', got {objective!r}")
-    dev = device or next(model.parameters()).device
+    dev = torch.device(device or next(model.parameters()).device)
+    fp32 = autocast is None and all(p.dtype == torch.float32 for p in model.parameters() if p.is_floating_point())
     N = len(chunks.tokens)
     idx = torch.arange(N) if not max_chunks or max_chunks >= N else torch.linspace(0, N - 1, max_chunks).round().long()
     n_a, n_b = (n_t + 1) // 2, n_t // 2                           # MDLM: passes of the two independent half-estimates
@@ -87,7 +90,7 @@ def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n
     for s in range(0, len(mine), batch_size):
         b = mine[s:s + batch_size]
         x, m = chunks.tokens[b].to(dev), chunks.pad_mask[b].to(dev)                       # [B, T]
-        with (autocast or contextlib.nullcontext()):
+        with (autocast or torch.autocast(dev.type, enabled=False)):
             out = ar_nll(model, x, m)[None] if objective == "ar" else \
                 nelbo(model, x, m, n_t=n_t, seed=seed * 100_003 + int(b[0]), halves=True)  # [1, B] or [2, B]
         out = out.double()
@@ -104,7 +107,16 @@ def heldout_score(model, chunks: Chunks, objective: str, batch_size: int = 32, n
     se = math.sqrt(float(totals[1]))                     # windows are independent: their variances add
     return dict(bpc=bpc(mean, n_chars), bpc_se=se / math.log(2) / n_chars, nats=mean, nats_se=se,
                 ppl=math.exp(mean / max(n_tok, 1)), exact=objective == "ar", chars=n_chars, tokens=int(n_tok),
-                windows=len(idx), n_t=None if objective == "ar" else n_t)
+                windows=len(idx), n_t=None if objective == "ar" else n_t, precision="fp32" if fp32 else "mixed")
+
+def score_split(model, data, split: str = "test", objective: Optional[str] = None, n_t: int = 8, seed: int = 0,
+                batch_size: int = 32, tokenizer=None, device=None) -> dict:
+    "The score every reported number comes from: `heldout_score` of every window of `data`'s `split`, in fp32."
+    objective = objective or ("ar" if getattr(model, "causal", False) else "mdlm")
+    texts = split_texts(data, split)                  # 'validation' or 'test'; one clear line when it is missing
+    chunks = chunk_for_scoring(tokenizer or data.tokenizer, texts, model.cfg.max_seq_len)
+    r = heldout_score(model, chunks, objective, batch_size, n_t=n_t, seed=seed, device=device)
+    return {**r, "split": split, "paragraphs": len(texts)}
 
 def unigram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str]) -> float:
     "Bits per character of the held-out texts under add-one-smoothed unigram counts of the training texts' tokens."

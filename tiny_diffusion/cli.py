@@ -201,13 +201,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an AR checkpoint of the same book that scores the samples (default: a Kneser-Ney n-gram of the training text); checked before any work")
     e.add_argument("--ngram-order", type=positive_int, default=3, metavar="N", help="order of the Kneser-Ney baseline and judge (default 3)")
     e.add_argument("--infill-sentences", type=non_negative_int, default=200, metavar="N",
-                   help="held-out sentences of the infilling test (default 200; 0 = off)")
+                   help="sentences of the scored split for the infilling test (default 200; 0 = off)")
     e.add_argument("--delta-min-words", type=non_negative_int, default=1500, metavar="N",
                    help="fewest sample words for which Burrows' Delta is ranked (default 1500)")
     e.add_argument("--n-t", type=positive_int, default=8, metavar="N", help="repeats of MDLM's held-out bound, for its standard error (default 8)")
     e.add_argument("--output", metavar="DIR", help="report folder (default: next to the checkpoint, eval/)")
     e.add_argument("--seed", type=seed_number, default=0, help="seed of the generated samples (default 0)")
     e.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
+    e.add_argument("--split", choices=("test", "validation"), default="test",
+                   help="the held-out chapters scored: test (default; touched by nothing else) or validation")
 
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
     s.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
@@ -462,7 +464,8 @@ def evaluate_command(args) -> int:
     report = evaluate(args.checkpoint, book=args.book, references=args.reference, samples=args.samples,
                       output_dir=args.output, style_analysis=args.style_analysis, seed=args.seed, n_t=args.n_t,
                       judge=args.judge, ngram_order=args.ngram_order, infill_sentences=args.infill_sentences,
-                      delta_min_words=args.delta_min_words, progress=not args.quiet)
+                      delta_min_words=args.delta_min_words, progress=not args.quiet, split=args.split)
+    print(f"scored the {args.split} split")
     print(summary_table(report))    # the headline rows, then a `verdict:` line per sentence of report["verdicts"]
     if report.get("files"): print("\n".join(f"{k:>10}: {v}" for k, v in report["files"].items()))
     return 0

@@ -519,8 +519,9 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
     if lk:
         se = f" ± {lk['bpc_se']:.3f}" if lk.get("bpc_se") else " (exact)"
         ppl = lk.get("perplexity", lk.get("ppl"))
-        rows += [("held-out BPC", f"{lk['bpc']:.3f}{se}", ""),
-                 ("held-out perplexity" + (" (bound)" if not lk.get("exact") else ""), f"{ppl:.2f}", "")]
+        split = report.get("split", "held-out")
+        rows += [(f"{split} BPC", f"{lk['bpc']:.3f}{se}", ""),
+                 (f"{split} perplexity" + (" (bound)" if not lk.get("exact") else ""), f"{ppl:.2f}", "")]
     base = report.get("baselines")
     if base:
         rows.append(("  baseline: add-one unigram", "", f"{base['unigram']:.3f} BPC"))
@@ -590,7 +591,8 @@ def report_markdown(report: dict) -> str:
     md += [f"| {a.strip()} | {b} | {c} |" for a, b, c in _rows(report)]
     lk = report.get("likelihood") or {}
     if lk.get("conditioned_on"):
-        md += ["", f"*Held-out likelihood:* {'exact' if lk.get('exact') else 'an unbiased NELBO bound'}, text tokens only "
+        md += ["", f"*Likelihood of the {report.get('split', 'held-out')} split:* "
+               f"{'exact' if lk.get('exact') else 'an unbiased NELBO bound'}, text tokens only "
                f"({lk.get('tokens', '?')} tokens, {lk.get('chars', 0):,.0f} characters), each conditioned on {lk['conditioned_on']}."]
     if report.get("notes"): md += [""] + [f"*Note:* {n}" for n in report["notes"]]
     if report.get("loss_by_mask_level"):
@@ -765,11 +767,13 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
              samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
              seed: int = 0, n_t: int = 8, mask_level_sequences: int = 32, judge: Union[str, Path, None] = None,
              ngram_order: int = 3, infill_sentences: int = 200, delta_min_words: int = DELTA_MIN_WORDS,
-             progress: bool = True) -> dict:
-    "Evaluate a checkpoint against count baselines, a judge, the held-out text and infilling; writes report.json/.md and plots."
+             progress: bool = True, split: str = "test") -> dict:
+    "Score a checkpoint on `split` (test, or validation) against count baselines, a judge, infilling; write the report."
     import torch
     from tiny_diffusion.checkpoint import load_checkpoint
-    from tiny_diffusion.autoregressive import heldout_score
+    from tiny_diffusion.autoregressive import score_split
+    if split not in ("test", "validation"):
+        raise TinyDiffusionError(f"unknown split {split!r}; use --split test (the default) or --split validation")
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
     if infill_sentences < 0: raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
     say, t0 = _Progress(progress), time.perf_counter()
@@ -788,26 +792,27 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
     out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
     torch.manual_seed(seed)
-    from tiny_diffusion.curriculum import prepare, prepared_dir
+    from tiny_diffusion.curriculum import prepare, prepared_dir, split_texts
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.sampling import generate, sampling_options
-    say(f"held-out split and training text of {book}")
+    say(f"the {split} split and the training text of {book}")
     prep = prepare(book, prepared_dir(run_dir), cfg, quiet=not progress)   # where train put it (RUN/ or RUN/data/): a cache hit
     bk = load_book(book, max_chars=cfg.data.max_chars)
-    held = set(prep.heldout)
+    held = set(prep.validation) | set(prep.test)
     train_pars = [p for p in bk.paragraphs if p not in held]
+    texts = split_texts(prep, split)                                   # the paragraphs every held-out number is about
     report = dict(checkpoint=str(checkpoint), book=bk.title, objective=ck.objective,
                   parameters=sum(p.numel() for p in model.parameters()),
                   model={k: getattr(cfg.model, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
-                  step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"))
-    say(f"held-out likelihood ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
-    chunks = chunk_for_scoring(tok, prep.heldout, model.cfg.max_seq_len)
-    lk = heldout_score(model, chunks, ck.objective, n_t=n_t, seed=seed)
+                  step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"), split=split)
+    say(f"{split} likelihood on every window, fp32 ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
+    chunks = chunk_for_scoring(tok, texts, model.cfg.max_seq_len)
+    lk = score_split(model, prep, split, ck.objective, n_t=n_t, seed=seed, tokenizer=tok)
     report["likelihood"] = {**lk, "perplexity": lk["ppl"], "conditioned_on": "[BOS] and the text before it in its window"
                             if ck.objective == "ar" else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
     say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
     ngram_judge = NgramJudge(tok, prep.stages[-1], ngram_order)  # counted on the text the trainer's baseline uses
-    report["baselines"] = count_baselines(tok, prep.stages[-1], prep.heldout, ngram_order, model=ngram_judge.model)
+    report["baselines"] = count_baselines(tok, prep.stages[-1], texts, ngram_order, model=ngram_judge.model)
     plots = []
     if ck.objective == "mdlm":
         from tiny_diffusion.mdlm import loss_by_mask_level
@@ -833,13 +838,13 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     if not style_analysis: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
     scorer = model_judge or ngram_judge
     say(f"sample metrics (judge: {scorer.name}{'; sentence embeddings' if style_analysis else ''})")
-    metrics = text_metrics(gen.texts, train_pars, refs or None, name, heldout="\n\n".join(prep.heldout), embed=embed,
+    metrics = text_metrics(gen.texts, train_pars, refs or None, name, heldout="\n\n".join(texts), embed=embed,
                            seed=seed, return_raw=True, judge=scorer, delta_min_words=delta_min_words)
     raw = metrics.pop("raw")
     report.update(metrics)
     if infill_sentences:
-        say(f"infilling on up to {infill_sentences} held-out sentences (random 15 % and one span of 5-10 tokens)")
-        sents = [s for g in split_sentences(list(prep.heldout)) for s in g if len(words(s)) >= 8]
+        say(f"infilling on up to {infill_sentences} {split} sentences (random 15 % and one span of 5-10 tokens)")
+        sents = [s for g in split_sentences(list(texts)) for s in g if len(words(s)) >= 8]
         sents = [sents[i] for i in sorted(np.random.default_rng(seed).permutation(len(sents))[:infill_sentences])]
         mt = model.cfg.max_seq_len - 2
         same_tok = judge is not None and scorer.tokenizer.to_str() == tok.to_str()

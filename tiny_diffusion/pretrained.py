@@ -156,15 +156,16 @@ def predict_masked(model: nn.Module, tokenizer: BookTokenizer, text: str, k: int
 
 # %% ../nbs/15_pretrained.ipynb #bdb2c31f
 def slice_dataset(book: str = "frankenstein", max_chars: int = 20_000, n_heldout: int = 10) -> SimpleNamespace:
-    "A prepared-data stand-in from the first `max_chars` characters of `book`: three stages and held-out paragraphs (no tokenizer)."
+    "Prepared-data stand-in from `max_chars` characters of `book`: 3 stages; the last `n_heldout` paragraphs: validation, test."
     body, _ = strip_gutenberg(read_text(corpus_path(book)))
     paras = paragraphs_of(body[:max_chars])
     if len(paras) < n_heldout + 4:
         raise TinyDiffusionError(f"{max_chars} characters of {book} hold only {len(paras)} paragraphs; take more characters")
-    train_p, held = paras[:-n_heldout], paras[-n_heldout:]
+    train_p, val, test = paras[:-n_heldout], paras[-n_heldout:-n_heldout // 2], paras[-n_heldout // 2:]
     sents = [s for ss in split_sentences(train_p) for s in ss]
     pairs = [f"{a} [SEP] {b}" for a, b in zip(sents[::2], sents[1::2])]
-    return SimpleNamespace(tokenizer=None, stages=[sents, pairs, train_p], heldout=held, importance={}, statistics={},
+    return SimpleNamespace(tokenizer=None, stages=[sents, pairs, train_p], validation=val, test=test, importance={},
+                           statistics={},
                            data_dir=None)
 
 # %% ../nbs/15_pretrained.ipynb #61f582b5
@@ -272,7 +273,7 @@ def self_test(output_dir: Union[str, Path], init: str = "all-MiniLM-L6-v2") -> d
     vals = [x["val_bpc"] for x in read_log(r["log"]) if x["kind"] == "val"]
     ck = load_checkpoint(r["latest"])
     g = generate(ck.model, ck.tokenizer, prompt="it was on a dreary night", length=12, steps=4, seed=0)
-    checks = {"held-out bpc improves": vals[-1] < vals[0],
+    checks = {"validation bpc improves": vals[-1] < vals[0],
               "checkpoint reloads": _digest(ck.model) == r["weights_sha256"],
               "checkpoint names its encoder": ck.state.get("pretrained", {}).get("name") == init,
               "a sample was generated": len(g.token_ids[0]) > len(ck.tokenizer.encode("it was on a dreary night"))}
@@ -311,27 +312,27 @@ def budget_run(cfg: ProjectConfig, data, output_dir: Union[str, Path], budget_s:
 
 def compare_at_budget(book: str = "frankenstein", output_dir: Union[str, Path] = "runs/pretrained_vs_scratch",
                       minutes: float = 15, init: str = "all-MiniLM-L6-v2", progress: bool = True, max_chars: int = 0) -> dict:
-    "The tiny model from scratch and `init` fine-tuned, each for `minutes` of wall clock on `book`: lowercased held-out bounds, samples."
+    "The tiny model from scratch and `init` fine-tuned, each for `minutes` of wall clock on `book`: lowercased test bounds, samples."
     out, scratch = Path(output_dir), ProjectConfig.tiny_scratch().override(**{"training.device": "cpu", "data.max_chars": max_chars})
     model_dir(init)                                                    # fail in one line before any work
     data = prepare(book, out / "data", scratch, progress=progress)
-    res = dict(book=book, minutes=minutes, max_chars=max_chars, scoring="bits per character of the lowercased held-out chapters (NELBO bound, n_t=8)")
+    res = dict(book=book, minutes=minutes, max_chars=max_chars, scoring="bits per character of the lowercased test chapters (NELBO bound, n_t=8)")
     for name, cfg, how in [("scratch_tiny", scratch, ""), (init, pretrained_config(init, base=scratch), init)]:
         r = budget_run(cfg, data, out / name, minutes * 60, how, progress)
         ck = load_checkpoint(r["best_model"] or r["latest"])
         L = ck.config.model.max_seq_len
-        low = lowercase_score(ck.model, ck.tokenizer, data.heldout, L)
-        cased = heldout_score(ck.model, chunk_for_scoring(ck.tokenizer, data.heldout, L), "mdlm", 16, 8) if not how else None
+        low = lowercase_score(ck.model, ck.tokenizer, data.test, L)
+        cased = heldout_score(ck.model, chunk_for_scoring(ck.tokenizer, data.test, L), "mdlm", 16, 8) if not how else None
         g = generate(ck.model, ck.tokenizer, length=64, steps=32, strategy="ancestral", seed=0, num_samples=3)
         res[name] = dict(steps=r["steps"], wall_s=r["wall_s"], train_s=r["train_seconds"], parameters=sum(p.numel() for p in ck.model.parameters()),
                          lowercase_bpc=low["bpc"], lowercase_bpc_se=low["bpc_se"], cased_bpc=cased["bpc"] if cased else None,
                          samples=g.texts, checkpoint=r["best_model"] or r["latest"])
         if how:
-            res[name]["coverage"] = wordpiece_coverage(ck.tokenizer, data.heldout)
+            res[name]["coverage"] = wordpiece_coverage(ck.tokenizer, data.test)
             res[name]["schedules"] = compare_schedules(ck.model, ck.tokenizer, {w.lower() for t in data.stages[-1] for w in words(t)},
                                                        length=64, steps=32)
-            res[name]["loss_by_level"] = _loss_levels(ck.model, ck.tokenizer, data.heldout, L)
-            res[name]["layer_probe"] = layer_probe(ck.model, *_first_chunks(ck.tokenizer, data.heldout, L))
+            res[name]["loss_by_level"] = _loss_levels(ck.model, ck.tokenizer, data.test, L)
+            res[name]["layer_probe"] = layer_probe(ck.model, *_first_chunks(ck.tokenizer, data.test, L))
     atomic_write(out / "comparison.json", json.dumps(res, indent=1))
     return res
 

@@ -20,7 +20,7 @@ from .model import Transformer, choose_precision, cpu_bf16_speedup, evaluating
 from .difficulty import lexical_rarity
 from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
-from .curriculum import prepare, prepared_dir, stage_plan
+from .curriculum import prepare, prepared_dir, split_texts, stage_plan
 # checkpoint I/O lives in lesson 08a; importing it here also keeps `from tiny_diffusion.trainer import load_checkpoint` working
 from .checkpoint import (CHECKPOINT_FORMAT, Checkpoint, load_checkpoint, read_checkpoint, rng_state,
                                        save_checkpoint, set_rng_state)
@@ -48,14 +48,15 @@ def toy_corpus(n_paragraphs: int = 60, seed: int = 0) -> list[str]:
         return s[0].upper() + s[1:]
     return [" ".join(sentence() for _ in range(rng.randint(2, 5))) for _ in range(n_paragraphs)]
 
-def toy_dataset(n_paragraphs: int = 36, seed: int = 0, vocab_size: int = 300) -> SimpleNamespace:
-    "A prepared-data stand-in from `toy_corpus`: tokenizer, three stages (sentences, pairs, paragraphs), held-out text."
+def toy_dataset(n_paragraphs: int = 42, seed: int = 0, vocab_size: int = 300) -> SimpleNamespace:
+    "A prepared-data stand-in from `toy_corpus`: tokenizer, three stages (sentences, pairs, paragraphs), validation, test."
     paras = toy_corpus(n_paragraphs, seed)
-    train_p, held = paras[: n_paragraphs * 5 // 6], paras[n_paragraphs * 5 // 6:]
+    n_train, n_val = n_paragraphs * 5 // 7, n_paragraphs // 7                  # 30 / 6 / 6 paragraphs by default
+    train_p, val, test = paras[:n_train], paras[n_train:n_train + n_val], paras[n_train + n_val:]
     sents = [s.strip() + "." for p in train_p for s in p.split(".") if s.strip()]
     pairs = [f"{a} [SEP] {b}" for a, b in zip(sents[::2], sents[1::2])]
     tok = train_tokenizer(train_p, vocab_size, min_frequency=2)
-    return SimpleNamespace(tokenizer=tok, stages=[sents, pairs, train_p], heldout=held, importance={},
+    return SimpleNamespace(tokenizer=tok, stages=[sents, pairs, train_p], validation=val, test=test, importance={},
                            statistics={}, data_dir=None)
 
 def toy_config(**overrides) -> ProjectConfig:
@@ -93,7 +94,8 @@ def bucket_batches(lengths: list[int], batch_size: int, seed: Union[int, list[in
     batches = []
     for s in range(0, len(order), batch_size * pool):
         chunk = sorted(order[s:s + batch_size * pool].tolist(), key=lambda i: lengths[i])  # stable: ties keep shuffle order
-        batches += [chunk[j:j + batch_size] for j in range(0, len(chunk), batch_size)]
+        # rows in random order: the stratified masking rates go by row index and must not follow the length
+        batches += [rng.permutation(chunk[j:j + batch_size]).tolist() for j in range(0, len(chunk), batch_size)]
     batches = [batches[i] for i in rng.permutation(len(batches))]
     n = len(batches) // world_size * world_size
     return batches[rank:n:world_size]
@@ -114,7 +116,7 @@ class RunState:
     epoch_step: int = 0            # optimizer steps done in this epoch
     stage_step: int = 0            # optimizer steps done in this stage
     global_step: int = 0           # optimizer steps done in the run
-    best_val_bpc: float = math.inf # best held-out bits per character of the run
+    best_val_bpc: float = math.inf # best validation bits per character of the run
     best_stage_bpc: list = field(default_factory=list)  # the best of each stage
     bad_epochs: int = 0            # validations in a row without improvement in this stage (curriculum.patience)
     run_epochs: int = 0            # epochs ended in the whole run, every stage: the n of checkpoint_epoch_{n}.pt
@@ -274,8 +276,9 @@ class Trainer:
                                          f"batch of {bs} per process; lower training.batch_size or use a longer book")
         self.steps_per_stage = [self.stage_budget(k) for k in range(len(self.stages))]
         self.total_steps = sum(self.steps_per_stage)
-        self.val_chunks = chunk_for_scoring(self.tok, data.heldout, L)                    # held-out windows [N, L]
-        self.unigram = unigram_bpc(self.tok, data.stages[-1], data.heldout)               # the no-model baseline
+        val = split_texts(data, "validation")                # every choice of the run is made on these; never on test
+        self.val_chunks = chunk_for_scoring(self.tok, val, L)                             # validation windows [N, L]
+        self.unigram = unigram_bpc(self.tok, data.stages[-1], val)                        # the no-model baseline
         use_imp = self.tcfg.soft_masking and self.objective == "mdlm"
         self.importance = token_importance(self.tok, data.importance) if use_imp else None
         prec = choose_precision(self.tcfg.precision, self.device)
@@ -431,7 +434,7 @@ def _round(x, n: int = 4):
 
 @patch
 def validate(self: Trainer, k: int) -> bool:
-    "Score the held-out chunks, log the bound beside the unigram baseline, keep the bests; True when stage `k` improved."
+    "Score the validation chunks, log the bound beside the unigram baseline, keep the bests; True when stage `k` improved."
     s, st, t0 = self.state, self.stages[k], time.perf_counter()
     r = heldout_score(self.model, self.val_chunks, self.objective, self.tcfg.batch_size, n_t=self.tcfg.val_n_t,
                       seed=self.cfg.seed, device=self.device, autocast=self.autocast, rank=self.rank,
@@ -447,7 +450,7 @@ def validate(self: Trainer, k: int) -> bool:
                    windows=r["windows"], n_t=r["n_t"], val_seconds=round(s.val_seconds, 3), train_seconds=round(s.train_seconds, 3))
     loss = f" · loss {self.last['loss']:.3f}" if self.last else ""
     self.say(f"stage {k + 1}/{len(self.stages)} {st.name} · epoch {s.epoch + 1}/{st.epochs} · step {s.global_step}/"
-             f"{self.total_steps}{loss} · held-out {r['bpc']:.3f}" + (f" ± {se:.3f}" if se is not None else "") +
+             f"{self.total_steps}{loss} · validation {r['bpc']:.3f}" + (f" ± {se:.3f}" if se is not None else "") +
              f" bpc (unigram {self.unigram:.3f})")
     if self.cfg.curriculum.patience and s.bad_epochs >= self.cfg.curriculum.patience and not self.stage_over:
         self.log.write("plateau", step=s.global_step, stage=k + 1, epoch=s.epoch + 1,
@@ -764,7 +767,7 @@ def resolve_resume(resume, ckpt_dir: Path) -> Optional[Path]:
     return p
 
 def _prepared(book, out: Path, cfg: ProjectConfig, progress: bool, rank: int, world: int):
-    if all(hasattr(book, a) for a in ("tokenizer", "stages", "heldout")): return book
+    if all(hasattr(book, a) for a in ("tokenizer", "stages", "validation")): return book
     if world > 1 and rank != 0: torch.distributed.barrier()  # rank 0 prepares (and caches) first
     data = prepare(book, prepared_dir(out), cfg, progress=progress and rank == 0, quiet=rank != 0)  # out/ or out/data/
     if world > 1 and rank == 0: torch.distributed.barrier()
@@ -820,19 +823,18 @@ def ar_warm_start(cfg: ProjectConfig, data, out: Union[str, Path], resume=None, 
     "Train `cfg`'s Transformer autoregressively for `training.ar_init_steps` steps (a run in `out`); the diffusion model made from its last weights, and its summary."
     out = Path(out)
     ar = _ar_warm_config(cfg, data, out, rank, world)
-    view = SimpleNamespace(tokenizer=data.tokenizer, stages=[data.stages[-1]], heldout=data.heldout, importance={},
-                           statistics={}, data_dir=None)                  # the prepared data, seen as one stage
+    view = SimpleNamespace(tokenizer=data.tokenizer, stages=[data.stages[-1]], validation=data.validation,
+                           importance={}, statistics={}, data_dir=None)                  # the prepared data, seen as one stage
     tr = Trainer(ar, view, out, progress=progress, rank=rank, world_size=world, device=device)
     latest = out / "checkpoints" / "latest.pt"
     if resume == "auto" and latest.is_file(): tr.load(read_checkpoint(latest), latest)   # an interrupted warm start goes on
     s = tr.fit()
-    tr.say(f"AR warm start: {s['steps']} steps, held-out {s['best_val_bpc']:.3f} bpc (exact) at its best; "
+    tr.say(f"AR warm start: {s['steps']} steps, validation {s['best_val_bpc']:.3f} bpc (exact) at its best; "
            "the diffusion stages start from its last weights")
     model = Transformer(tr.cfg.model, causal=False).to(tr.device)        # the same weights (and vocabulary), attention bidirectional
     model.load_state_dict(tr.model.state_dict())
     return model, dict(steps=s["steps"], best_val_bpc=s["best_val_bpc"], final_val_bpc=s["final_val"].get("val_bpc"),
                        output_dir=str(out), latest=s["latest"])
-
 
 # %% ../nbs/08_trainer.ipynb #567ccf70
 def self_test(output_dir: Union[str, Path]) -> dict:
@@ -848,7 +850,7 @@ def self_test(output_dir: Union[str, Path]) -> dict:
             runs[obj] = dict(steps=r["steps"])
             continue
         vals = [x["val_bpc"] for x in read_log(r["log"]) if x["kind"] == "val"]
-        checks[f"{obj}: held-out bpc improves"] = vals[-1] < vals[0]
+        checks[f"{obj}: validation bpc improves"] = vals[-1] < vals[0]
         checks[f"{obj}: checkpoint reloads"] = _digest(load_checkpoint(r["latest"]).model) == r["weights_sha256"]
         runs[obj] = dict(steps=r["steps"], val_bpc=[_round(v) for v in vals], latest=r["latest"])
     return dict(passed=all(checks.values()), checks=checks, runs=runs, seconds=_round(time.time() - t0, 1), output_dir=str(out))
@@ -862,6 +864,6 @@ def integration_test(book: Union[str, Path], output_dir: Union[str, Path]) -> di
     ck = load_checkpoint(r["best_model"] or r["latest"])
     g = save_samples(ck.model, ck.tokenizer, cfg, out / "samples" / "integration.json", dict(checkpoint=r["best_model"]), n=1)
     checks = {"three stages trained": [x["stopped"] for x in r["stages"]] == [None] * 3,
-              "held-out bpc finite": math.isfinite(r["best_val_bpc"]), "a sample was generated": bool(g["texts"][0].strip())}
+              "validation bpc finite": math.isfinite(r["best_val_bpc"]), "a sample was generated": bool(g["texts"][0].strip())}
     return dict(passed=all(checks.values()), checks=checks, sample=g["texts"][0], best_val_bpc=r["best_val_bpc"],
                 train=r, seconds=_round(time.time() - t0, 1), output_dir=str(out))
