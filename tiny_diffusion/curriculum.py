@@ -293,6 +293,7 @@ def score_training(sents: list[str], par_of: list[int], par_doc: np.ndarray, cfg
     scores["document"] = par_doc[par_of]
     return scores, fallbacks
 
+# %% ../nbs/04_curriculum.ipynb #pp0b0001
 def stage_segments(s: StageConfig, scores: pd.DataFrame, train: list[Chapter], tok: BookTokenizer,
                    budget: int) -> tuple[pd.DataFrame, dict]:
     "One stage's segments by its format (columns text, difficulty, marked, document) and what was decided."
@@ -342,6 +343,7 @@ def split_counts(splits: Splits, segs: pd.DataFrame, sents: list[str], tok: Book
         coverage[f"{name}_word_types_seen"] = round(len(held_words & train_words) / max(1, len(held_words)), 4)
     return counts, coverage
 
+# %% ../nbs/04_curriculum.ipynb #pp0c0001
 def write_prepared(d: Path, segs: pd.DataFrame, tok: BookTokenizer, splits_record: dict, stats: dict) -> None:
     "The four files, each written atomically; statistics.json (which marks the folder complete) last."
     d.mkdir(parents=True, exist_ok=True)
