@@ -4,16 +4,17 @@
 
 # %% ../nbs/00_config.ipynb #811ce116
 from __future__ import annotations
-import ast, contextlib, dataclasses, difflib, importlib.util, json, math, os, re, tempfile, tomllib, typing
+import ast, contextlib, dataclasses, difflib, importlib.util, json, math, os, re, tempfile, threading, time, tomllib
+import typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, Literal, Optional
 
 # %% auto #0
-__all__ = ['PRESETS', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'MissingExtra', 'require_extra', 'ModelConfig',
-           'StageConfig', 'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig', 'ProjectConfig',
-           'preset', 'check_values', 'count_parameters', 'estimate_memory', 'available_devices', 'get_device',
-           'current_umask', 'atomic_path', 'atomic_write', 'parse_value']
+__all__ = ['PRESETS', 'RETIRED', 'TinyDiffusionError', 'ConfigError', 'did_you_mean', 'MissingExtra', 'require_extra',
+           'ModelConfig', 'StageConfig', 'CurriculumConfig', 'DataConfig', 'TrainingConfig', 'SamplingConfig',
+           'ProjectConfig', 'preset', 'check_values', 'count_parameters', 'estimate_memory', 'available_devices',
+           'get_device', 'current_umask', 'atomic_path', 'atomic_write', 'heartbeat', 'parse_value']
 
 # %% ../nbs/00_config.ipynb #068ea04b
 class TinyDiffusionError(Exception):
@@ -314,8 +315,11 @@ def check_values(cfg) -> None:
             raise ConfigError(f"curriculum.stages[{k}].mask_range {tuple(s.mask_range)} has low > high; "
                               "use (low, high)")
 
+RETIRED = {"curriculum.heldout_fraction"}  # keys older checkpoints carry: read and dropped (lesson 04's three splits)
+
 def _from_dict(cls, d: dict, prefix: str = ""):
     hints, names = _hints(cls), [f.name for f in fields(cls)]
+    d = {k: v for k, v in d.items() if f"{prefix}.{k}".lstrip(".") not in RETIRED}
     for k in d:
         if k not in names: raise _unknown(f"{prefix}.{k}".lstrip("."), [f"{prefix}.{n}".lstrip(".") for n in names])
     return cls(**{k: _convert(v, hints[k], f"{prefix}.{k}".lstrip(".")) for k, v in d.items()})
@@ -409,6 +413,20 @@ def atomic_write(path, data: typing.Union[str, bytes]) -> Path:
         if isinstance(data, bytes): tmp.write_bytes(data)
         else: tmp.write_text(data, encoding="utf-8")
     return Path(path)
+
+# %% ../nbs/00_config.ipynb #0c33b55e
+@contextlib.contextmanager
+def heartbeat(say: typing.Callable[[str], None], what: str, every: float = 10.0) -> typing.Iterator[None]:
+    "While the body runs, call `say(f'{what}: N s so far')` every `every` seconds, so no step is silent for longer."
+    done, t0 = threading.Event(), time.perf_counter()
+    def beat():
+        while not done.wait(every): say(f"{what}: {time.perf_counter() - t0:.0f} s so far")
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try: yield
+    finally:
+        done.set()
+        thread.join()
 
 # %% ../nbs/00_config.ipynb #76ac6e49
 _PATH_PART = re.compile(r"([A-Za-z_]\w*)((?:\[\d+\])*)$")
