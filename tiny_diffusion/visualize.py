@@ -4,7 +4,7 @@
 
 # %% ../nbs/10_visualize.ipynb #6e1e87af
 from __future__ import annotations
-import html, json, os, sys, threading, time
+import html, json, math, os, sys, threading, time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
@@ -42,7 +42,8 @@ def frame_cells(trace: Trace, step: int) -> list[tuple[str, str, float]]:
 def masked_left(trace: Trace) -> list[int]:
     "Masked positions after each step 0..steps (one pass: cheap enough to recompute at every live step)."
     revealed_at = [0] * (trace.n_frames + 1)
-    for r in trace.reveal_step: revealed_at[min(r, trace.n_frames)] += 1   # steps + 1: not yet revealed (live)
+    for r in trace.reveal_step:
+        revealed_at[min(r, trace.n_frames)] += 1   # steps + 1: not yet revealed (live)
     left, out = len(trace.reveal_step), []
     for s in range(trace.n_frames):
         left -= revealed_at[s]
@@ -67,7 +68,8 @@ def render_html(trace: Trace, step: int, header: bool = True) -> str:
         spans.append(f'<span class="td-{kind}" style="{_CSS[kind]}{_opacity(kind, conf)}" title="{tip}">'
                      f'{html.escape(text)}</span>')
     new = sum(k == "new" for _, k, _ in cells)
-    head = (f'<div class="td-head" style="font-family:sans-serif;font-size:12px;color:#6b7280">step {step}/{trace.steps}'
+    head_style = "font-family:sans-serif;font-size:12px;color:#6b7280"
+    head = (f'<div class="td-head" style="{head_style}">step {step}/{trace.steps}'
             f' · {new} new · {left} masked</div>') if header else ""
     return f'<div class="td-frame" style="{_FRAME_CSS}">{head}{"".join(spans)}</div>'
 
@@ -132,7 +134,8 @@ class DenoisingViewer:
         self.slider.value = trace.steps
         self.show(trace.steps)
 
-    def _repr_mimebundle_(self, **kwargs): return self.box._repr_mimebundle_(**kwargs)
+    def _repr_mimebundle_(self, **kwargs):
+        return self.box._repr_mimebundle_(**kwargs)
 
 # %% ../nbs/10_visualize.ipynb #cb2a3890
 def generate_widget(model: Transformer, tokenizer: BookTokenizer, prompt: str = "", length: int = 64,
@@ -198,23 +201,29 @@ class TerminalAnimation:
 
     def __call__(self, step: int, trace: Trace) -> None:
         "Draw `step` of `trace` (frame 0 first, on the first call)."
-        if self.shown < 0 < step: self._draw(0, trace)
+        if self.shown < 0 < step:
+            self._draw(0, trace)
         self._draw(step, trace)
 
     def _draw(self, step: int, trace: Trace) -> None:
         self.shown = step
         frame = render_terminal(trace, step)
-        if self.live is not None: self.live.update(frame, refresh=True)
-        else: print(frame.plain + "\n", file=self.console.file, flush=True)
-        if self.delay: time.sleep(self.delay)
+        if self.live is not None:
+            self.live.update(frame, refresh=True)
+        else:
+            print(frame.plain + "\n", file=self.console.file, flush=True)
+        if self.delay:
+            time.sleep(self.delay)
 
     def __exit__(self, *exc) -> None:
-        if self.live is not None: self.live.stop()
+        if self.live is not None:
+            self.live.stop()
 
 def animate_terminal(trace: Trace, file=None, delay: float = 0.15, console: Optional[Console] = None) -> None:
     "Replay every frame of a finished trace in the terminal (plain frames when not a terminal)."
     with TerminalAnimation(file, delay, console) as show:
-        for s in range(trace.n_frames): show(s, trace)
+        for s in range(trace.n_frames):
+            show(s, trace)
 
 # %% ../nbs/10_visualize.ipynb #16e1b5bd
 GIF_COLORS = {"background": (24, 24, 27), "text": (228, 228, 231), "fixed": (96, 165, 250), "new": (250, 204, 21),
@@ -223,21 +232,27 @@ _INDEX = {name: i for i, name in enumerate(GIF_COLORS)}
 
 def _font(size: int):
     "DejaVu Sans Mono if installed, else Pillow's scalable default font."
-    try: return ImageFont.truetype("DejaVuSansMono.ttf", size)
-    except OSError: return ImageFont.load_default(size=size)
+    try:
+        return ImageFont.truetype("DejaVuSansMono.ttf", size)
+    except OSError:
+        return ImageFont.load_default(size=size)
 
 def _layout(cells: list[tuple[str, str, float]], cols: int) -> list[tuple[int, int, str, str, float]]:
     "Place each character in a (row, col) grid of `cols` columns, wrapping at token boundaries."
     out, row, col = [], 0, 0
     for text, kind, conf in cells:
-        if col and col + len(text.rstrip("\n")) > cols and len(text) <= cols: row, col = row + 1, 0
+        if col and col + len(text.rstrip("\n")) > cols and len(text) <= cols:
+            row, col = row + 1, 0
         for ch in text:
             if ch == "\n":
-                if kind == "new": out.append((row, col, " ", kind, conf))    # show a new line break as a cell
+                if kind == "new":
+                    out.append((row, col, " ", kind, conf))    # show a new line break as a cell
                 row, col = row + 1, 0
                 continue
-            if col >= cols: row, col = row + 1, 0
-            if col == 0 and ch == " " and kind != "masked": continue   # no leading blank after a wrap
+            if col >= cols:
+                row, col = row + 1, 0
+            if col == 0 and ch == " " and kind != "masked":
+                continue   # no leading blank after a wrap
             out.append((row, col, ch, kind, conf))
             col += 1
     return out
@@ -255,8 +270,9 @@ def gif_frame(trace: Trace, step: int, cols: int = 64, font_size: int = 16, rows
     d.text((pad, pad), f"step {step}/{trace.steps}", font=font, fill=_INDEX["header"])
     bar_x, bar_w = pad + 14 * cw, (cols - 14) * cw
     d.rectangle([bar_x, pad + lh // 3, bar_x + bar_w, pad + lh // 3 + 4], outline=_INDEX["header"])
-    if trace.steps: d.rectangle([bar_x, pad + lh // 3, bar_x + bar_w * step // trace.steps, pad + lh // 3 + 4],
-                                fill=_INDEX["header"])
+    if trace.steps:
+        d.rectangle([bar_x, pad + lh // 3, bar_x + bar_w * step // trace.steps, pad + lh // 3 + 4],
+                    fill=_INDEX["header"])
     for row, col, ch, kind, conf in grid:
         x, y = pad + col * cw, pad + (row + 2) * lh
         if kind == "masked":
@@ -271,9 +287,10 @@ def gif_frame(trace: Trace, step: int, cols: int = 64, font_size: int = 16, rows
     return img
 
 def check_gif_path(path: Union[str, Path]) -> Path:
-    "`path` as a Path when a GIF can be written there, else a one-line TinyDiffusionError (checked before any sampling)."
+    "`path` as a Path when a GIF can be written there, else a one-line TinyDiffusionError (checked before sampling)."
     p = Path(path)
-    if p.is_dir(): raise TinyDiffusionError(f"{str(p)!r} is a folder; give a file name, e.g. {str(p / 'denoising.gif')!r}")
+    if p.is_dir():
+        raise TinyDiffusionError(f"{str(p)!r} is a folder; give a file name, e.g. {str(p / 'denoising.gif')!r}")
     if not p.parent.is_dir():
         raise TinyDiffusionError(f"folder {str(p.parent)!r} does not exist; create it or choose another --gif path")
     if not os.access(p.parent, os.W_OK):
@@ -296,7 +313,8 @@ def save_gif(trace: Trace, path: Union[str, Path], cols: int = 64, font_size: in
 def plot_schedules(n: int = 128, steps: int = 32, schedules=REVEAL_SCHEDULES, ax=None):
     "Line plot of tokens revealed at each step for each schedule (`sampling.reveal_counts`); returns the figure."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.2))
     for name in schedules:
         ax.plot(range(1, steps + 1), reveal_counts(n, steps, name), marker=".", label=name)
     ax.set(xlabel="step", ylabel="tokens revealed", title=f"{n} tokens in {steps} steps")
@@ -306,11 +324,13 @@ def plot_schedules(n: int = 128, steps: int = 32, schedules=REVEAL_SCHEDULES, ax
 def plot_confidence(trace: Trace, ax=None):
     "Scatter of each revealed token's confidence against its step, with the mean per step; returns the figure."
     import matplotlib.pyplot as plt
-    if ax is None: _, ax = plt.subplots(figsize=(5.5, 3.2))
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 3.2))
     pts = [(r, c) for r, c, f in zip(trace.reveal_step, trace.confidence, trace.fixed) if not f and r <= trace.steps]
     ax.scatter([r for r, _ in pts], [c for _, c in pts], s=10, alpha=0.4, label="token")
     by = {}
-    for r, c in pts: by.setdefault(r, []).append(c)
+    for r, c in pts:
+        by.setdefault(r, []).append(c)
     ax.plot(sorted(by), [sum(by[r]) / len(by[r]) for r in sorted(by)], color="C3", label="mean")
     ax.set(xlabel="step revealed", ylabel="confidence p", ylim=(0, 1.02), title="confidence of revealed tokens")
     ax.legend()
@@ -327,27 +347,39 @@ def parse_request(query: str, defaults: Optional[SamplingConfig] = None) -> dict
     opts = dict(prompt=None, length=d.length, steps=d.steps, schedule=d.schedule, strategy=d.strategy,
                 temperature=d.temperature, top_k=d.top_k, top_p=d.top_p, seed=None)
     for key, values in parse_qs(query, keep_blank_values=True).items():
-        if key not in _FIELDS: raise TinyDiffusionError(f"unknown parameter {key!r}; use {', '.join(_FIELDS)}")
+        if key not in _FIELDS:
+            raise TinyDiffusionError(f"unknown parameter {key!r}; use {', '.join(_FIELDS)}")
         value = values[-1]
         if key == "prompt":
-            if len(value) > 4000: raise TinyDiffusionError("the prompt is longer than 4000 characters; shorten it")
+            if len(value) > 4000:
+                raise TinyDiffusionError("the prompt is longer than 4000 characters; shorten it")
             opts[key] = value or None
             continue
-        if value == "" and key == "seed": continue
-        try: opts[key] = _FIELDS[key](value)
+        if value == "" and key == "seed":
+            continue
+        try:
+            opts[key] = _FIELDS[key](value)
         except ValueError:
             kind = {int: "a whole number", float: "a number", str: "text"}[_FIELDS[key]]
             raise TinyDiffusionError(f"{key} must be {kind}, not {value!r}") from None
     if not 1 <= opts["length"] <= MAX_LENGTH:
         raise TinyDiffusionError(f"length must be between 1 and {MAX_LENGTH}, not {opts['length']}")
+    if not (math.isfinite(opts["temperature"]) and opts["temperature"] >= 0):   # float() reads "nan" and "inf" too
+        raise TinyDiffusionError(f"temperature must be a finite number, 0 or more, not {opts['temperature']}")
+    if not (math.isfinite(opts["top_p"]) and 0 < opts["top_p"] <= 1):
+        raise TinyDiffusionError(f"top_p must be in (0, 1], not {opts['top_p']}")
+    if opts["seed"] is not None and not 0 <= opts["seed"] < 2**32:
+        raise TinyDiffusionError(f"seed must be between 0 and {2**32 - 1}, not {opts['seed']}")
     return opts
 
 # %% ../nbs/10_visualize.ipynb #0671f049
-class _ClientGone(Exception): "The browser closed the connection; stop generating."
+class _ClientGone(Exception):
+    "The browser closed the connection; stop generating."
 
 class _EventStream:
     "Server-Sent Events on one response; the 200 headers go out with the first event."
-    def __init__(self, handler: BaseHTTPRequestHandler): self.h, self.started = handler, False
+    def __init__(self, handler: BaseHTTPRequestHandler):
+        self.h, self.started = handler, False
 
     def send(self, event: str, data: dict) -> None:
         try:
@@ -359,7 +391,8 @@ class _EventStream:
                 self.started = True
             self.h.wfile.write(f"event: {event}\ndata: {json.dumps(data)}\n\n".encode())
             self.h.wfile.flush()
-        except (BrokenPipeError, ConnectionResetError) as e: raise _ClientGone() from e
+        except (BrokenPipeError, ConnectionResetError) as e:
+            raise _ClientGone() from e
 
     def step(self, step: int, trace: Trace) -> None:
         "`on_step` callback: send frame 0 first, then the frame of each step."
@@ -371,7 +404,8 @@ class _Handler(BaseHTTPRequestHandler):
     server_version = "tiny-diffusion"
 
     def log_message(self, format, *args):
-        if not self.server.quiet: super().log_message(format, *args)
+        if not self.server.quiet:
+            super().log_message(format, *args)
 
     def _reply(self, code: int, body: str, ctype: str = "text/plain; charset=utf-8") -> None:
         data = body.encode()
@@ -383,13 +417,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlparse(self.path)
-        if url.path == "/": return self._reply(200, self.server.page, "text/html; charset=utf-8")
-        if url.path == "/generate": return self._generate(url.query)
+        if url.path == "/":
+            return self._reply(200, self.server.page, "text/html; charset=utf-8")
+        if url.path == "/generate":
+            return self._generate(url.query)
         self._reply(404, f"no page {url.path}; open / for the generator")
 
     def _generate(self, query: str) -> None:
-        try: opts = parse_request(query, self.server.defaults)
-        except TinyDiffusionError as e: return self._reply(400, str(e))
+        try:
+            opts = parse_request(query, self.server.defaults)
+        except TinyDiffusionError as e:
+            return self._reply(400, str(e))
         stream, srv = _EventStream(self), self.server
         with srv.lock:                                   # one generation at a time; other requests wait here
             try:
@@ -397,9 +435,11 @@ class _Handler(BaseHTTPRequestHandler):
                 t = g.trace
                 stream.send("done", dict(text=g.texts[0], steps=t.steps, seconds=g.seconds, masked=0,
                                          html=render_html(t, t.steps), chart=masked_chart_svg(t, t.steps)))
-            except _ClientGone: return
+            except _ClientGone:
+                return
             except TinyDiffusionError as e:
-                if not stream.started: return self._reply(400, str(e))
+                if not stream.started:
+                    return self._reply(400, str(e))
                 stream.send("failure", dict(error=str(e)))
 
 def _page(defaults: SamplingConfig) -> str:
@@ -412,7 +452,8 @@ def _page(defaults: SamplingConfig) -> str:
 def make_server(model: Transformer, tokenizer: BookTokenizer, host: str = "127.0.0.1", port: int = 0,
                 defaults: Optional[SamplingConfig] = None, quiet: bool = True) -> ThreadingHTTPServer:
     "A ready (not yet serving) HTTP server for the live page; port 0 picks a free port (`server.server_port`)."
-    try: srv = ThreadingHTTPServer((host, port), _Handler)
+    try:
+        srv = ThreadingHTTPServer((host, port), _Handler)
     except OSError as e:
         raise TinyDiffusionError(f"cannot listen on {host}:{port} ({e.strerror}); pass another --port "
                                  "(0 picks a free one) or stop the program using it") from None
@@ -424,11 +465,16 @@ def make_server(model: Transformer, tokenizer: BookTokenizer, host: str = "127.0
 
 def serve(checkpoint: Union[str, Path], host: str = "127.0.0.1", port: int = 8765, device: str = "cpu",
           on_ready: Optional[Callable] = None) -> None:
-    "Serve the live denoising page for `checkpoint` at http://host:port until Ctrl-C (`on_ready(server)` once listening)."
+    "Serve the live denoising page for `checkpoint` at http://host:port until Ctrl-C (`on_ready(server)` once up)."
     ck = load_checkpoint(checkpoint, device)
     srv = make_server(ck.model, ck.tokenizer, host, port, defaults=ck.config.sampling, quiet=False)
-    if on_ready is None: print(f"tiny-diffusion: serving on http://{host}:{srv.server_port} (Ctrl-C stops)", flush=True)
-    else: on_ready(srv)
-    try: srv.serve_forever()
-    except KeyboardInterrupt: pass
-    finally: srv.server_close()
+    if on_ready is None:
+        print(f"tiny-diffusion: serving on http://{host}:{srv.server_port} (Ctrl-C stops)", flush=True)
+    else:
+        on_ready(srv)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        srv.server_close()
