@@ -786,6 +786,9 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     model_judge = ModelJudge(judge) if judge is not None else None    # an MDLM judge is refused now, not after sampling
     ck = load_checkpoint(checkpoint)
     cfg, model, tok = ck.config, ck.model, ck.tokenizer
+    if "test_fraction" not in ck.state["config"].get("curriculum", {}):
+        raise TinyDiffusionError(f"{checkpoint} was trained before the validation and test splits, on chapters now in "
+                                 "them: its score would not be honest; train it again to evaluate it")
     run_dir = Path(checkpoint).resolve().parent.parent
     book = book if book is not None else recorded_book(ck.state, run_dir)
     if book is None:
