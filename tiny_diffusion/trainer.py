@@ -14,7 +14,7 @@ import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, StageConfig, TinyDiffusionError,
-                                   TrainingConfig, atomic_write, get_device)
+                                   TrainingConfig, atomic_write, get_device, heartbeat)
 from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
 from .model import Transformer, choose_precision, cpu_bf16_speedup, evaluating
 from .difficulty import lexical_rarity
@@ -315,6 +315,10 @@ class Trainer:
         "One short line on stderr from rank 0 (above the progress bar, if one is shown)."
         if self.main: tqdm.write(line, file=sys.stderr)
 
+    def still_working(self, what: str):
+        "With no progress bar, a line every 10 s while `what` runs (validation, samples), so the log never goes quiet."
+        return contextlib.nullcontext() if self.progress else heartbeat(self.say, what)
+
 # %% ../nbs/08_trainer.ipynb #767eea85
 @patch
 def begin_stage(self: Trainer, k: int) -> None:
@@ -436,9 +440,10 @@ def _round(x, n: int = 4):
 def validate(self: Trainer, k: int) -> bool:
     "Score the validation chunks, log the bound beside the unigram baseline, keep the bests; True when stage `k` improved."
     s, st, t0 = self.state, self.stages[k], time.perf_counter()
-    r = heldout_score(self.model, self.val_chunks, self.objective, self.tcfg.batch_size, n_t=self.tcfg.val_n_t,
-                      seed=self.cfg.seed, device=self.device, autocast=self.autocast, rank=self.rank,
-                      world_size=self.world, max_chunks=self.tcfg.val_max_chunks)
+    with self.still_working(f"stage {k + 1} validation"):
+        r = heldout_score(self.model, self.val_chunks, self.objective, self.tcfg.batch_size, n_t=self.tcfg.val_n_t,
+                          seed=self.cfg.seed, device=self.device, autocast=self.autocast, rank=self.rank,
+                          world_size=self.world, max_chunks=self.tcfg.val_max_chunks)
     s.val_seconds += time.perf_counter() - t0
     se = r["bpc_se"] if math.isfinite(r["bpc_se"]) else None     # val_n_t = 1 has no error estimate: JSON null, not NaN
     s.last_val, s.val_step = dict(val_bpc=r["bpc"], val_bpc_se=se, val_nats=r["nats"], val_ppl=r["ppl"]), s.global_step
@@ -683,9 +688,10 @@ def end_epoch(self: Trainer, k: int) -> None:
     ending = ending or self.stage_over                         # validation may have found a plateau
     if self.main and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0:
         t0 = time.perf_counter()
-        save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
-                     dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step, objective=self.objective,
-                          val=s.last_val))
+        with self.still_working(f"stage {k + 1} samples"):
+            save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
+                         dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step,
+                              objective=self.objective, val=s.last_val))
         s.val_seconds += time.perf_counter() - t0
     self.stage_epochs, self.stage_steps = s.epoch + 1, s.stage_step
     if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs, s.mask_shift = k + 1, 0, 0, 0, 0, 0.0
