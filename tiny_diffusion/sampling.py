@@ -18,9 +18,9 @@ from .tokenizer import BookTokenizer, PAD_ID, MASK_ID, SEP_ID, BOS_ID, EOS_ID, U
 from .model import Transformer, KVCache, evaluating, sample_logits, _filter
 
 # %% auto #0
-__all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRECISIONS', 'reveal_fraction', 'reveal_counts',
-           'Trace', 'token_choice', 'gumbel_choice', 'denoise', 'parse_infill', 'plan_blocks', 'BlockCache',
-           'Generation', 'generate', 'sampling_options', 'interactive']
+__all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRECISIONS', 'NUCLEUS_K', 'reveal_fraction',
+           'reveal_counts', 'Trace', 'token_choice', 'gumbel_choice', 'choose_tokens', 'denoise', 'parse_infill',
+           'plan_blocks', 'BlockCache', 'Generation', 'generate', 'sampling_options', 'interactive']
 
 # %% ../nbs/09_sampling.ipynb #7f568210
 STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask")
@@ -122,22 +122,51 @@ def gumbel_choice(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_
     ids = (z.to(dtype) + gumbel).argmax(dim=-1)                                       # [...]
     return ids, z.softmax(dim=-1).gather(-1, ids[..., None]).squeeze(-1)
 
+# %% ../nbs/09_sampling.ipynb #a1c0de07
+NUCLEUS_K = 64   # the nucleus is looked for among this many most likely tokens first (exact: see below)
+
+def _inverse_cdf(weights: Tensor, generator: Optional[torch.Generator]) -> tuple[Tensor, Tensor]:
+    "One draw per row of non-negative `weights` [M,K] (float64): (column [M], its normalised weight [M])."
+    cdf = weights.cumsum(-1)                                                       # [M,K]
+    u = torch.rand(cdf.shape[0], 1, generator=generator, dtype=torch.float64, device=cdf.device) * cdf[:, -1:]
+    col = torch.searchsorted(cdf, u, right=True).clamp_(max=cdf.shape[1] - 1)     # first column whose cdf passes u
+    return col[:, 0], weights.gather(-1, col)[:, 0] / cdf[:, -1]
+
+def choose_tokens(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
+                  generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
+    "`sample_logits` for many rows [M,V] at once, fast and exact: (ids [M], probability of each under the filtered rule)."
+    M, V = logits.shape
+    if temperature == 0 or M == 0: return sample_logits(logits, temperature, top_k, top_p, generator=generator)
+    z = logits.detach().to(torch.float64) / temperature                           # [M,V]
+    use_k = 0 < top_k < V
+    if not use_k and top_p >= 1: return _inverse_cdf(z.softmax(-1), generator)
+    vals, idx = z.topk(top_k if use_k else min(V, NUCLEUS_K), dim=-1)             # [M,k], most likely first
+    probs = (vals - (vals if use_k else z).logsumexp(-1, keepdim=True)).exp()      # top-k renormalises; nucleus not
+    keep = probs.cumsum(-1) - probs < top_p                                        # the nucleus rule of sample_logits
+    exact = probs.sum(-1) >= top_p if not use_k else torch.ones_like(keep[:, 0])   # [M] the top k hold the nucleus
+    col, p = _inverse_cdf(torch.where(keep, probs, 0.0), generator)
+    ids = idx.gather(-1, col[:, None])[:, 0]
+    if not bool(exact.all()):                                                      # a flat row: the full sort
+        rows = (~exact).nonzero()[:, 0]
+        ids[rows], p[rows] = sample_logits(logits[rows], temperature, top_k, top_p, generator=generator)
+    return ids, p
+
 # %% ../nbs/09_sampling.ipynb #bdfcb9df
 def _ranks(score: Tensor) -> Tensor:
     "Rank of each entry of `score` [B,T] within its row, highest first (0 = best): [B,T]."
     order = score.argsort(dim=1, descending=True, stable=True)
     return torch.empty_like(order).scatter_(1, order, torch.arange(score.shape[1], device=score.device).expand_as(order))
 
-def _to_reveal(strategy: str, s: int, steps: int, schedule: str, masked: Tensor, where: tuple, probs: Tensor,
-               k: Optional[Tensor], threshold: float, generator) -> Tensor:
+def _to_reveal(strategy: str, s: int, steps: int, schedule: str, masked: Tensor, where: tuple,
+               probs: Optional[Tensor], k: Optional[Tensor], threshold: float, generator) -> Tensor:
     "Which of the M masked candidates (at `where` of `masked` [B,T], with `probs` [M]) step `s` reveals: bool [M]."
+    if strategy in ("ancestral", "random"):                          # decided before (and without) the tokens
+        u = torch.rand(where[0].shape, generator=generator, dtype=torch.float64, device=masked.device)   # [M]
     if strategy == "ancestral":
         a_prev, a_now = reveal_fraction((s - 1) / steps, schedule), reveal_fraction(s / steps, schedule)
-        p = 1.0 if s == steps else (a_now - a_prev) / (1.0 - a_prev)
-        return torch.rand(probs.shape, generator=generator, dtype=torch.float64, device=probs.device) < p
+        return u < (1.0 if s == steps else (a_now - a_prev) / (1.0 - a_prev))
     score = torch.full(masked.shape, float("-inf"), dtype=torch.float64, device=masked.device)   # [B,T]
-    score[where] = torch.rand(probs.shape, generator=generator, dtype=torch.float64, device=probs.device) \
-        if strategy == "random" else probs.double()
+    score[where] = u if strategy == "random" else probs.double()
     if strategy == "threshold":
         sure = (score >= threshold).sum(1)                                   # [B] confident enough
         left = masked.sum(1)                                                 # [B] still masked
@@ -175,12 +204,18 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
                 logits[..., banned] = float("-inf")
                 nfe += 1
             where = masked.nonzero(as_tuple=True)
-            ids, probs = sample_logits(logits[where], temperature, top_k, top_p, generator=generator) if noise is None \
-                else gumbel_choice(logits[where], temperature, top_k, top_p, generator, noise)   # [M], [M]
+            choose = lambda z: choose_tokens(z, temperature, top_k, top_p, generator) if noise is None \
+                else gumbel_choice(z, temperature, top_k, top_p, generator, noise)          # [N,V] → [N], [N]
             k = None if counts is None else counts[s - 1] + debt     # [B]
-            pick = _to_reveal(strategy, s, steps, schedule, masked, where, probs, k, threshold, generator)  # [M]
-            rows, cols = where[0][pick], where[1][pick]
-            x[rows, cols], reveal_step[rows, cols], confidence[rows, cols] = ids[pick], s, probs[pick].double()
+            if strategy in ("ancestral", "random"):                  # the tokens only where they are revealed
+                pick = _to_reveal(strategy, s, steps, schedule, masked, where, None, k, threshold, generator)  # [M]
+                rows, cols = where[0][pick], where[1][pick]
+                ids, probs = choose(logits[rows, cols])
+            else:                                                    # the tokens' probabilities rank the positions
+                ids, probs = choose(logits[where])                   # [M], [M]
+                pick = _to_reveal(strategy, s, steps, schedule, masked, where, probs, k, threshold, generator)
+                rows, cols, ids, probs = where[0][pick], where[1][pick], ids[pick], probs[pick]
+            x[rows, cols], reveal_step[rows, cols], confidence[rows, cols] = ids, s, probs.double()
             masked[rows, cols] = False
             changed = bool(pick.any())
             if strategy == "remask" and 2 * s > steps and s < steps:
