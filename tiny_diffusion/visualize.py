@@ -251,6 +251,7 @@ def _layout(cells: list[tuple[str, str, float]], cols: int) -> list[tuple[int, i
                 continue
             if col >= cols:
                 row, col = row + 1, 0
+            ch = " " if ch == "\t" else ch if ch.isprintable() else "·"  # fonts cannot lay out control characters
             if col == 0 and ch == " " and kind != "masked":
                 continue   # no leading blank after a wrap
             out.append((row, col, ch, kind, conf))
