@@ -200,19 +200,19 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
     for s in range(1, steps + 1):
         if bool(masked.any()):                                       # ancestral and threshold may finish early
             if logits is None or not cache or changed:
-                logits = model(x).float()                            # [B,T,V]
-                logits[..., banned] = float("-inf")
+                logits = model(x, select=masked).float()             # [M,V]: only where a token is still missing
+                logits[:, banned] = float("-inf")
                 nfe += 1
-            where = masked.nonzero(as_tuple=True)
+            where = masked.nonzero(as_tuple=True)                    # the M masked positions, in `logits`' order
             choose = lambda z: choose_tokens(z, temperature, top_k, top_p, generator) if noise is None \
                 else gumbel_choice(z, temperature, top_k, top_p, generator, noise)          # [N,V] → [N], [N]
             k = None if counts is None else counts[s - 1] + debt     # [B]
             if strategy in ("ancestral", "random"):                  # the tokens only where they are revealed
                 pick = _to_reveal(strategy, s, steps, schedule, masked, where, None, k, threshold, generator)  # [M]
                 rows, cols = where[0][pick], where[1][pick]
-                ids, probs = choose(logits[rows, cols])
+                ids, probs = choose(logits[pick])
             else:                                                    # the tokens' probabilities rank the positions
-                ids, probs = choose(logits[where])                   # [M], [M]
+                ids, probs = choose(logits)                          # [M], [M]
                 pick = _to_reveal(strategy, s, steps, schedule, masked, where, probs, k, threshold, generator)
                 rows, cols, ids, probs = where[0][pick], where[1][pick], ids[pick], probs[pick]
             x[rows, cols], reveal_step[rows, cols], confidence[rows, cols] = ids, s, probs.double()
@@ -284,9 +284,10 @@ class BlockCache:
     def __init__(self, model: Transformer, start: int):
         self.model, self.start, self.prefix, self.last = model, start, None, None
 
-    def __call__(self, x: Tensor) -> Tensor:
-        "Logits [B,W,V] of window `x` [B,W]: all of them on the first call, later only from `start` on (zeros before)."
+    def __call__(self, x: Tensor, select: Optional[Tensor] = None) -> Tensor:
+        "Logits [B,W,V] of window `x` [B,W] ([N,V] where `select` [B,W], past `start` after the first call, is True)."
         m, P = self.model, self.start
+        sel = (lambda h, s: h) if select is None else (lambda h, s: h[s])      # h [B,n,D] → [B,n,D] or [N,D]
         if self.prefix is None:                                       # a full pass; keep what the block will reuse
             full = KVCache(m.cfg.n_layers)
             h = _hidden(m, x, full, 0)                                # [B,W,D]
@@ -295,9 +296,10 @@ class BlockCache:
             self.prefix.values = [v[:, :, :P] for v in full.values]
             self.last = h[:, P - 1:P]                                 # [B,1,D] what the logit shift reads at P
             h = torch.cat([h[:, :1], h[:, :-1]], 1) if m.cfg.logit_shift else h
-            return F.linear(m.norm(h), m.embed.weight)                # [B,W,V]
+            return F.linear(m.norm(sel(h, select)), m.embed.weight)   # [B,W,V] or [N,V]
         h = torch.cat([self.last, _hidden(m, x[:, P:], self.prefix, P)], 1)   # positions P-1..W-1: [B,W-P+1,D]
         h = h[:, :-1] if m.cfg.logit_shift else h[:, 1:]              # [B,W-P,D]
+        if select is not None: return F.linear(m.norm(h[select[:, P:]]), m.embed.weight)   # [N,V]
         out = h.new_zeros(x.shape[0], x.shape[1], m.cfg.vocab_size)
         out[:, P:] = F.linear(m.norm(h), m.embed.weight)
         return out                                                    # [B,W,V]
