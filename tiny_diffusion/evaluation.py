@@ -527,7 +527,8 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         rows.append(("  baseline: add-one unigram", "", f"{base['unigram']:.3f} BPC"))
         rows.append((f"  baseline: Kneser-Ney {base.get('order', 3)}-gram", "", f"{base['kneser_ney']:.3f} BPC"))
     g = report.get("generation")
-    if g: rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s", f"{g['samples']} × {g['length']} tokens"))
+    if g: rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s", f"{g['samples']} × {g['length']} tokens"
+                           + (f", {g['passes_per_token']:.2f} passes/token" if 'passes_per_token' in g else "")))
     gen = report.get("generative")
     if gen:
         s, h = gen["samples"], gen.get("heldout", {})
@@ -828,6 +829,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     gen = generate(model, tok, seed=seed, **opts)
     report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
                                 tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
+                                passes_per_token=gen.nfe / max(gen.new_tokens, 1),
                                 options={k: v for k, v in opts.items() if k != "num_samples"})
     name, embed = _book_name(book), None
     refs = {p.stem: load_book(p).text for p in ref_paths if p.stem != name}
