@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from .config import TinyDiffusionError, SamplingConfig, atomic_path
+from .config import TinyDiffusionError, SamplingConfig, atomic_path, require_extra
 from .tokenizer import BookTokenizer
 from .model import Transformer
 from .checkpoint import load_checkpoint
@@ -110,6 +110,7 @@ def _empty_trace() -> Trace:
 class DenoisingViewer:
     "A notebook widget for a trace: Play and a step slider (linked), the tokens as HTML, and the masked-left chart."
     def __init__(self, trace: Optional[Trace] = None, interval: int = 400):
+        require_extra("course", "the denoising widget", "ipywidgets")   # a plain install has no widgets
         import ipywidgets as W  # imported here: the command line never needs it
         self.play = W.Play(min=0, max=0, step=1, interval=interval, description="play")
         self.slider = W.IntSlider(min=0, max=0, description="step")
@@ -142,6 +143,7 @@ def generate_widget(model: Transformer, tokenizer: BookTokenizer, prompt: str = 
                     steps: int = 32, schedule: str = "cosine", strategy: str = "confidence", temperature: float = 1.0,
                     seed: int = 0):
     "A prompt box and sampler controls that generate with `sampling.generate` and show the trace in a DenoisingViewer."
+    require_extra("course", "the interactive sampler", "ipywidgets")
     import ipywidgets as W
     wide = dict(style={"description_width": "initial"})
     c = dict(prompt=W.Text(prompt, description="prompt", placeholder="It was on a dreary night",
