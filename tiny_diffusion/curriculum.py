@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import NamedTuple, Optional, Union
 import numpy as np
 import pandas as pd
-from .config import ConfigError, ProjectConfig, StageConfig, TinyDiffusionError, atomic_path
+from .config import ConfigError, ProjectConfig, StageConfig, TinyDiffusionError, atomic_path, heartbeat
 from .text import (Book, Chapter, check_sentences, is_corpus, load_book, punkt_for, punkt_sample, read_text,
                                  resolve_book, source_digest, split_sentences, words)
 from .tokenizer import BookTokenizer, train_tokenizer
@@ -392,7 +392,8 @@ def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectCo
     t = step("tokenizer", t, f"{tok.vocab_size:,} tokens")
     _say(quiet, f"scoring {len(sents):,} sentences (syntax, word rarity, embeddings; the longest phase)")
     par_doc = np.array([c.document for c in splits.train for _ in c.paragraphs], dtype=np.int64)
-    scores, fallbacks = score_training(sents, par_of, par_doc, cfg, progress)
+    with heartbeat(lambda msg: _say(quiet, msg), "scoring"):       # loading the parser and embedder is silent
+        scores, fallbacks = score_training(sents, par_of, par_doc, cfg, progress)
     timings.update({f"score_{k}": round(v, 3) for k, v in scores.attrs["timings"].items()})
     t = step("scoring", t, f"embedding {scores.attrs['embedding']}" + "".join(f"; fallback: {f}" for f in fallbacks))
     segs, info = build_segments(stages_cfg, scores, splits, tok, max(8, cfg.model.max_seq_len - 2))
