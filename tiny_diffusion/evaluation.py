@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
-from .config import TinyDiffusionError, atomic_write
+from .config import TinyDiffusionError, atomic_write, heartbeat
 from .text import Book, corpus_path, load_book, split_sentences, words
 
 # %% auto #0
@@ -747,14 +747,16 @@ def recorded_book(state: dict, run_dir: Union[str, Path]) -> Optional[str]:
 
 def check_references(references: Sequence) -> list[Path]:
     "Resolve every reference book (a .txt path or a catalogue name) before any work is done."
-    from tiny_diffusion.text import CATALOGUE, resolve_book
+    from tiny_diffusion.text import CATALOGUE, read_text, resolve_book
     out = []
     for r in references:
         try: p = Path(resolve_book(r))
-        except TinyDiffusionError: p = None
-        if p is None or not p.is_file():
+        except TinyDiffusionError as e:     # an unknown name, or a catalogue book neither here nor downloadable
+            raise TinyDiffusionError(f"reference {str(r)!r}: {e}") from None
+        if not p.is_file():
             raise TinyDiffusionError(f"reference {str(r)!r} is neither a text file nor a known book; "
                                      f"pass a .txt path or one of: {', '.join(CATALOGUE)}")
+        read_text(p)                         # binary or not UTF-8: one line now, not after a minute of sampling
         out.append(p)
     return out
 
@@ -826,7 +828,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
     opts = sampling_options(cfg.sampling, num_samples=samples)
     say(f"generating {samples} samples of {opts['length']} tokens")
-    gen = generate(model, tok, seed=seed, **opts)
+    with heartbeat(say, f"generating {samples} samples"): gen = generate(model, tok, seed=seed, **opts)   # a minute on a CPU
     report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
                                 tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
                                 passes_per_token=gen.nfe / max(gen.new_tokens, 1),
