@@ -62,7 +62,7 @@ def execute(path: Path, run_slow: bool = False):
         directives = getattr(cell, "directives_", {}) or {}
         if directives.get("eval:", [""])[0].lower() == "false" or flags & directives.keys():
             return True
-        cell.outputs = []                               # CaptureShell keeps the old outputs of a cell that shows nothing
+        cell.outputs = []           # CaptureShell would keep the stored outputs of a cell that shows nothing now
         ran.append(cell)
         return False
 
@@ -83,8 +83,10 @@ def _text(x) -> str:
 
 
 def _is_progress(line: str) -> bool:
-    "tqdm bars and similar lines redrawn in place: their numbers and widths change with time and terminal."
-    return "\r" in line or bool(re.search(r"\d+%\|", line)) or bool(re.search(r"\d+(?:\.\d+)?(?:it|s)/(?:s|it)\b", line))
+    "Progress: tqdm bars redrawn in place and heartbeat lines; their numbers, widths and count vary with the load."
+    if "\r" in line or re.search(r"\d+%\|", line) or re.search(r"\d+(?:\.\d+)?(?:it|s)/(?:s|it)\b", line):
+        return True
+    return bool(re.search(r": \d+ s so far$", line))     # heartbeat of a long step: how many depends on the load
 
 
 def _normalise(text: str) -> str:
