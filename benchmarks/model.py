@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Training speed and memory of the Transformer: forward+backward tokens/s and peak memory, as JSON.
 
-    python benchmarks/model.py                                  # tiny and default, T=128/512, both attention kinds, fp32/bf16
+    python benchmarks/model.py              # tiny and default, T=128/512, both attention kinds, fp32/bf16
     python benchmarks/model.py --presets tiny --seq-lens 128 --batch 8 --repeat 5
 
 Each case builds the preset's model (max_seq_len raised to the sequence length), runs `--warmup` untimed
@@ -31,7 +31,9 @@ def step(model, x, precision: str, device) -> None:
 def peak_bytes(model, x, precision: str, device) -> int:
     "Peak live tensor memory in bytes during one step (profiler on CPU, allocator statistics on CUDA)."
     if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device); step(model, x, precision, device); torch.cuda.synchronize(device)
+        torch.cuda.reset_peak_memory_stats(device)
+        step(model, x, precision, device)
+        torch.cuda.synchronize(device)
         return torch.cuda.max_memory_allocated(device)
     from torch.profiler import ProfilerActivity, profile
     base = sum(p.numel() * p.element_size() for p in model.parameters())
@@ -41,7 +43,8 @@ def peak_bytes(model, x, precision: str, device) -> int:
     # self memory: a parent op's total already includes its children's allocations
     events = sorted((e for e in prof.events() if e.self_cpu_memory_usage), key=lambda e: e.time_range.start)
     for e in events:  # allocations (+) and frees (-) in time order
-        live += e.self_cpu_memory_usage; peak = max(peak, live)
+        live += e.self_cpu_memory_usage
+        peak = max(peak, live)
     return base + peak
 
 
@@ -55,7 +58,8 @@ def bench(name: str, seq_len: int, causal: bool, precision: str, batch: int, war
     times = []
     for _ in range(repeat):
         if device.type == "cuda": torch.cuda.synchronize(device)
-        t0 = time.perf_counter(); step(model, x, precision, device)
+        t0 = time.perf_counter()
+        step(model, x, precision, device)
         if device.type == "cuda": torch.cuda.synchronize(device)
         times.append(time.perf_counter() - t0)
     sec = statistics.median(times)

@@ -1,4 +1,5 @@
-"""Benchmark `prepare` on a whole book or corpus: prints JSON with cold and cached seconds, sizes, per-step times and peak memory.
+"""Benchmark `prepare` on a whole book or corpus: prints JSON with cold and cached seconds, sizes, per-step times
+and peak memory.
 
 Usage: python benchmarks/prepare.py [BOOK] [--preset default] [--text-field text]
        (BOOK: a path, a corpus folder / .jsonl / .parquet, or a catalogue name; default frankenstein)

@@ -1,4 +1,4 @@
-"""Training throughput on this machine: tokens/s, step time and peak RSS per preset, objective, torch.compile and precision.
+"""Training throughput here: tokens/s, step time and peak RSS per preset, objective, torch.compile and precision.
 
     python benchmarks/train.py                       # tiny and default, MDLM and AR, eager/compiled, fp32/bf16
     python benchmarks/train.py --presets tiny --steps 5
@@ -28,12 +28,17 @@ def one(preset: str, objective: str, compile: bool, precision: str, steps: int, 
     stage, times = cfg.curriculum.stages[0], []
     for i in range(warmup + steps):
         t0 = time.perf_counter()
-        with autocast: loss, _ = compute_loss(fwd, x, m, objective, stage, cfg.training, torch.Generator(device=dev).manual_seed(i))
-        scaler.scale(loss).backward(); scaler.step(opt); scaler.update(); opt.zero_grad(set_to_none=True)
+        generator = torch.Generator(device=dev).manual_seed(i)
+        with autocast: loss, _ = compute_loss(fwd, x, m, objective, stage, cfg.training, generator)
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad(set_to_none=True)
         if dev.type == "cuda": torch.cuda.synchronize()
         if i >= warmup: times.append(time.perf_counter() - t0)
     step = sum(times) / len(times)
-    return dict(preset=preset, objective=objective, compile=compile, precision=prec, device=str(dev), batch=B, seq_len=T,
+    return dict(preset=preset, objective=objective, compile=compile, precision=prec, device=str(dev),
+                batch=B, seq_len=T,
                 parameters=sum(p.numel() for p in model.parameters()), step_s=round(step, 4),
                 tokens_per_s=round(B * T / step, 1),
                 peak_rss_mb=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
@@ -41,7 +46,8 @@ def one(preset: str, objective: str, compile: bool, precision: str, steps: int, 
 
 
 def reference_gpt(V: int, d: int, L: int, H: int, T: int):
-    "A GPT of nanoGPT's shape, rebuilt for the comparison: learned positions, LayerNorm, GELU 4d MLP, tied head, no dropout."
+    """A GPT of nanoGPT's shape, rebuilt for the comparison: learned positions, LayerNorm, GELU 4d MLP, tied head,
+    no dropout."""
     import torch, torch.nn as nn, torch.nn.functional as F
     class Block(nn.Module):
         def __init__(self):
@@ -67,7 +73,8 @@ def reference_gpt(V: int, d: int, L: int, H: int, T: int):
 
 
 def compare_gpt(steps: int, warmup: int, batch: int = 32, seq_len: int = 128) -> dict:
-    "Tokens/s of one fp32 training step: the tiny preset's Transformer (AR loss; MDLM loss) vs the reference GPT, interleaved."
+    """Tokens/s of one fp32 training step: the tiny preset's Transformer (AR loss; MDLM loss) vs the reference GPT,
+    interleaved."""
     import torch, torch.nn.functional as F
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.model import Transformer
@@ -79,7 +86,8 @@ def compare_gpt(steps: int, warmup: int, batch: int = 32, seq_len: int = 128) ->
     ours_ar, ours_md = Transformer(mc, causal=True), Transformer(mc)
     gpt = reference_gpt(mc.vocab_size, mc.d_model, mc.n_layers, mc.n_heads, seq_len)
     def gpt_loss(m, x):
-        logits = m(x[:, :-1]); return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1)), {}
+        logits = m(x[:, :-1])
+        return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1)), {}
     g = torch.Generator().manual_seed(0)
     runs = {"reference_gpt": (gpt, gpt_loss), "ours_ar": (ours_ar, ar_loss),
             "ours_mdlm": (ours_md, lambda m, x: mdlm_loss(m, x, generator=g, exact=True))}
@@ -88,7 +96,10 @@ def compare_gpt(steps: int, warmup: int, batch: int = 32, seq_len: int = 128) ->
     for i in range(warmup + steps):
         for k, (m, loss_fn) in runs.items():                        # interleaved: all three see the same machine
             t0 = time.perf_counter()
-            loss, _ = loss_fn(m, x); loss.backward(); opts[k].step(); opts[k].zero_grad(set_to_none=True)
+            loss, _ = loss_fn(m, x)
+            loss.backward()
+            opts[k].step()
+            opts[k].zero_grad(set_to_none=True)
             if i >= warmup: times[k].append(time.perf_counter() - t0)
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
     tps = {k: round(batch * seq_len / v) for k, v in med.items()}
@@ -110,14 +121,17 @@ def main():
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per configuration")
-    ap.add_argument("--compare-gpt", action="store_true", help="only the side-by-side comparison with a nanoGPT-shaped GPT")
+    ap.add_argument("--compare-gpt", action="store_true",
+                    help="only the side-by-side comparison with a nanoGPT-shaped GPT")
     ap.add_argument("--one", nargs=4, metavar=("PRESET", "OBJECTIVE", "COMPILE", "PRECISION"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.compare_gpt:
-        print(json.dumps(compare_gpt(max(a.steps, 10), max(a.warmup, 2)), indent=1)); return
+        print(json.dumps(compare_gpt(max(a.steps, 10), max(a.warmup, 2)), indent=1))
+        return
     if a.one:
         p, o, c, pr = a.one
-        print(json.dumps(one(p, o, c == "true", pr, a.steps, a.warmup, a.device))); return
+        print(json.dumps(one(p, o, c == "true", pr, a.steps, a.warmup, a.device)))
+        return
     objectives = [o for o in a.objectives.split(",")
                   if o != "ar" or importlib.util.find_spec("tiny_diffusion.autoregressive") is not None]
     rows = []
@@ -130,12 +144,15 @@ def main():
                     t0 = time.time()
                     try:
                         r = subprocess.run(cmd, capture_output=True, text=True, timeout=a.timeout)
-                        row = json.loads(r.stdout.strip().splitlines()[-1]) if r.returncode == 0 else \
-                            dict(preset=p, objective=o, compile=c == "true", precision=pr, error=r.stderr.strip().splitlines()[-1][:200])
+                        if r.returncode == 0: row = json.loads(r.stdout.strip().splitlines()[-1])
+                        else: row = dict(preset=p, objective=o, compile=c == "true", precision=pr,
+                                         error=r.stderr.strip().splitlines()[-1][:200])
                     except subprocess.TimeoutExpired:
-                        row = dict(preset=p, objective=o, compile=c == "true", precision=pr, error=f"timeout {a.timeout}s")
+                        row = dict(preset=p, objective=o, compile=c == "true", precision=pr,
+                                   error=f"timeout {a.timeout}s")
                     row["wall_s"] = round(time.time() - t0, 1)
-                    rows.append(row); print(json.dumps(row), file=sys.stderr, flush=True)
+                    rows.append(row)
+                    print(json.dumps(row), file=sys.stderr, flush=True)
     import torch
     print(json.dumps(dict(torch=torch.__version__, threads=torch.get_num_threads(), results=rows,
                           skipped=sorted(set(a.objectives.split(",")) - set(objectives))), indent=1))

@@ -81,7 +81,8 @@ def headless_chromium(url: str, screenshot: Optional[Union[str, Path]] = None, u
         try:
             target = dt.call("Target.createTarget", url="about:blank")["targetId"]
             dt.session = dt.call("Target.attachToTarget", targetId=target, flatten=True)["sessionId"]
-            dt.call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1], deviceScaleFactor=1, mobile=False)
+            dt.call("Emulation.setDeviceMetricsOverride", width=size[0], height=size[1],
+                    deviceScaleFactor=1, mobile=False)
             dt.call("Page.navigate", url=url, timeout=timeout)
             loaded = "location.href !== 'about:blank' && document.readyState === 'complete'"
             cond, end = f"{loaded} && !!({until or 'true'})", time.monotonic() + wait_ms / 1000
