@@ -50,7 +50,7 @@ class Attention(nn.Module):
         self.qkv = nn.Linear(cfg.d_model, 3 * cfg.d_model, bias=False)
         self.out = nn.Linear(cfg.d_model, cfg.d_model, bias=False)
 
-    def forward(self, x, cos, sin, mask=None, is_causal=False, cache: KVCache | None = None, layer: int = 0):
+    def forward(self, x, cos, sin, mask=None, is_causal=False, cache: "KVCache | None" = None, layer: int = 0):
         "Attend over x [B, T, D] with RoPE tables cos, sin [T, d_h/2], SDPA's mask or is_causal, and `cache`'s keys."
         B, T, D = x.shape                                                        # x: [B, T, D]
         qkv = self.qkv(x).view(B, T, 3, self.n_heads, self.head_dim).permute(2, 0, 3, 1, 4)  # [3, B, H, T, d_h]
@@ -161,7 +161,7 @@ def _logits(self: Transformer, x: torch.Tensor, select: torch.Tensor | None = No
 # %% ../nbs/05_model.ipynb #172aee12
 @patch
 def forward(self: Transformer, tokens: torch.Tensor, pad_mask: torch.Tensor | None = None,
-            kv_cache: KVCache | None = None, select: torch.Tensor | None = None) -> torch.Tensor:
+            kv_cache: "KVCache | None" = None, select: torch.Tensor | None = None) -> torch.Tensor:
     "Logits [B, T, V] for tokens [B, T] ([N, V] with `select`); pad_mask [B, T] (True = real) may cover the cache too."
     T = tokens.shape[1]
     past = len(kv_cache) if kv_cache is not None else 0
