@@ -13,10 +13,9 @@ then measure (about 8 minutes on one quiet thread; pin it, e.g. `taskset -c 1 en
         --output benchmarks/sampling_results.json
 
 Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128)
-from [BOS] alone: --single samples one after another (batch 1, timed each; the fastest counts, as the least
-disturbed by other work on the machine) and one batch of --batch samples. Speed is generated tokens per second;
-beside every diffusion row the AR baseline (at the nucleus setting) is timed again, sample for sample in turn, so
-`speed_vs_ar_*` compares the two under the same load; `passes` counts forward passes per sample (the AR baseline:
+from [BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples. Speed is
+generated tokens per second of CPU time (one thread: what the work costs, whatever else shares the core; wall-time
+figures are kept beside it), and `speed_vs_ar_*` divides it by the first row's, the AR baseline's; `passes` counts forward passes per sample (the AR baseline:
 one per token, with its KV cache). Quality is measured on all samples of the row together: gen-perplexity under
 the AR checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney
 3-gram of the training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text,
@@ -84,25 +83,23 @@ class Quality:
         return self(heldout_slices(self.heldout, [len(t) for t in texts], np.random.default_rng(seed)))
 
 
-def measure(model, tok, opts: dict, length: int, single: int, batch: int, ar=None) -> tuple[dict, list[str]]:
-    "Tokens/s at batch 1 (fastest of `single` samples) and at batch `batch`, each beside the AR baseline's, timed in turn."
+def timed(*args, **kw) -> tuple:
+    "generate(...) and the CPU seconds it took (immune to other processes sharing the core, unlike wall time)."
+    t0 = time.process_time()
+    g = generate(*args, **kw)
+    return g, time.process_time() - t0
+
+
+def measure(model, tok, opts: dict, length: int, single: int, batch: int) -> tuple[dict, list[str]]:
+    "Tokens per CPU second at batch 1 (`single` samples in turn) and at batch `batch`; passes per sample; the texts."
     common = dict(length=length, stop_at_eos=False, **opts)
-    ref = dict(length=length, stop_at_eos=False, **NUCLEUS)
-    ones, many, ar_ones, ar_many = [], None, [], None
-    for s in range(single):                                    # alternate, so both see the same load on the machine
-        ones.append(generate(model, tok, seed=s, **common))
-        if ar is not None: ar_ones.append(generate(ar.model, ar.tokenizer, seed=s, **ref))
-    many = generate(model, tok, seed=1000, num_samples=batch, **common)
-    if ar is not None: ar_many = generate(ar.model, ar.tokenizer, seed=1000, num_samples=batch, **ref)
-    out = dict(passes=ones[0].nfe, passes_per_token=round(ones[0].nfe / length, 3),
-               tokens_per_s_batch1=length / min(g.seconds for g in ones),           # the least disturbed
-               tokens_per_s_batch=batch * length / many.seconds)
-    if ar is not None:                                         # the AR baseline's speed measured beside this row
-        out.update(ar_tokens_per_s_batch1=length / min(g.seconds for g in ar_ones),
-                   ar_tokens_per_s_batch=batch * length / ar_many.seconds)
-        out.update(speed_vs_ar_batch1=out["tokens_per_s_batch1"] / out["ar_tokens_per_s_batch1"],
-                   speed_vs_ar_batch=out["tokens_per_s_batch"] / out["ar_tokens_per_s_batch"])
-    return out, [t for g in ones for t in g.texts] + many.texts
+    ones = [timed(model, tok, seed=s, **common) for s in range(single)]
+    many, cpu = timed(model, tok, seed=1000, num_samples=batch, **common)
+    return dict(passes=ones[0][0].nfe, passes_per_token=round(ones[0][0].nfe / length, 3),
+                tokens_per_s_batch1=single * length / sum(c for _, c in ones),
+                tokens_per_s_batch=batch * length / cpu,
+                wall_tokens_per_s_batch1=single * length / sum(g.seconds for g, _ in ones),
+                wall_tokens_per_s_batch=batch * length / many.seconds), [t for g, _ in ones for t in g.texts] + many.texts
 
 
 def main(argv=None) -> int:
@@ -131,7 +128,10 @@ def main(argv=None) -> int:
     for name, opts in rows:
         ck = ar if name.startswith("AR") else mdlm
         t0 = time.perf_counter()
-        speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch, None if ck is ar else ar)
+        speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch)
+        base = out["rows"][0] if out["rows"] else speed                    # the first row: AR at the nucleus setting
+        speed.update(speed_vs_ar_batch1=speed["tokens_per_s_batch1"] / base["tokens_per_s_batch1"],
+                     speed_vs_ar_batch=speed["tokens_per_s_batch"] / base["tokens_per_s_batch"])
         row = dict(sampler=name, options=opts, **speed, **quality(texts), seconds=time.perf_counter() - t0)
         out["rows"].append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
         print(f"{name:50s} {speed['passes']:4d} passes  {speed['tokens_per_s_batch1']:7.0f} tok/s  "
