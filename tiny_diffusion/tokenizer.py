@@ -42,7 +42,8 @@ class BookTokenizer:
             raise TinyDiffusionError(f"tokenizer has {got} at ids 0-{len(SPECIAL_TOKENS) - 1}, not {SPECIAL_TOKENS}; "
                                      "train it with tiny_diffusion.tokenizer.train_tokenizer")
         self.hf = hf
-        self.wordpiece = isinstance(hf.model, models.WordPiece)  # a pretrained model's vocabulary (lesson 15), not byte-level
+        # a pretrained model's WordPiece vocabulary (the pretrained lesson), not byte-level BPE
+        self.wordpiece = isinstance(hf.model, models.WordPiece)
 
     def encode(self, text: str) -> list[int]:
         "Token ids of `text` (no special tokens added)."
@@ -59,7 +60,7 @@ class BookTokenizer:
         return out
 
     def decode(self, ids: Iterable[int], skip_special: bool = False) -> str:
-        "Text of `ids`; exact inverse of `encode` (byte-level BPE). `skip_special` drops [PAD], [MASK], ... from the output."
+        "Text of `ids`; the exact inverse of `encode` (byte-level BPE). `skip_special` drops [PAD], [MASK], ..."
         return self.hf.decode(list(ids), skip_special_tokens=skip_special)
 
     def piece(self, id: int) -> str:
@@ -67,7 +68,8 @@ class BookTokenizer:
         tok = self.hf.id_to_token(int(id))
         if tok is None: raise TinyDiffusionError(f"token id {id} is outside the vocabulary (size {len(self)})")
         if int(id) < len(SPECIAL_TOKENS): return tok
-        if self.wordpiece: return tok[2:] if tok.startswith("##") else " " + tok  # ##ing continues a word; others start one
+        if self.wordpiece:                             # ##ing continues a word; other pieces start one
+            return tok[2:] if tok.startswith("##") else " " + tok
         return bytes(_BYTES[c] for c in tok).decode("utf-8", errors="backslashreplace")
 
     @property
