@@ -6,7 +6,8 @@ pinned to its own core of a 2-core CPU, the three curriculum-shaped models on co
 ran on core 0, then merged into one record; 61 minutes of wall time on core 1, 25 on core 0):
 
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
-        --models mdlm_curriculum ordered_full_range shuffled_emphasis --output runs/capstone --json nbs/capstone_results.json
+        --models mdlm_curriculum ordered_full_range shuffled_emphasis --output runs/capstone \
+        --json nbs/capstone_results.json
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
         --models mdlm_flat ar --output runs/capstone_b --json runs/capstone_b/flat_ar.json
     python benchmarks/quality.py --merge runs/capstone_b/flat_ar.json --json nbs/capstone_results.json
@@ -17,19 +18,20 @@ One command does the same one model after another: drop --models, about 90 minut
 
 Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
 
-    python benchmarks/quality.py --max-chars 120000 --set training.batch_size=8 --scale 0.2 --samples 4 --infill-sentences 20 --json /tmp/q.json
+    python benchmarks/quality.py --max-chars 120000 --set training.batch_size=8 --scale 0.2 --samples 4 \
+        --infill-sentences 20 --json /tmp/q.json
 
 The five models share one shape (`--preset`, tiny_scratch by default: the tiny model from random weights; the
-record was made when that preset was called tiny, before tiny gained its AR warm start, and names it tiny_scratch), one tokenizer, one validation and one test text and one recipe;
-they differ in what they train on and how they mask:
+record was made when that preset was called tiny, before tiny gained its AR warm start, and names it tiny_scratch),
+one tokenizer, one validation and one test text and one recipe; they differ in what they train on and how they mask:
 
-| name               | objective | training data, in order                        | masking rates drawn                      |
-|--------------------|-----------|------------------------------------------------|------------------------------------------|
-| mdlm_curriculum    | MDLM      | the curriculum: easy sentences, pairs, all     | each stage's band + a growing full share |
-| ordered_full_range | MDLM      | the curriculum's stages, same order            | all of (0, 1] from the first step        |
-| shuffled_emphasis  | MDLM      | random paragraphs, as many tokens per stage    | each stage's band + a growing full share |
-| mdlm_flat          | MDLM      | all training paragraphs every epoch            | all of (0, 1]                            |
-| ar                 | AR        | all training paragraphs every epoch            | (next-token prediction)                  |
+| name               | objective | training data, in order                  | masking rates drawn                      |
+|--------------------|-----------|------------------------------------------|------------------------------------------|
+| mdlm_curriculum    | MDLM      | curriculum: easy sentences, pairs, all   | each stage's band + a growing full share |
+| ordered_full_range | MDLM      | the curriculum's stages, same order      | all of (0, 1] from the first step        |
+| shuffled_emphasis  | MDLM      | random paragraphs, same tokens per stage | each stage's band + a growing full share |
+| mdlm_flat          | MDLM      | all training paragraphs every epoch      | all of (0, 1]                            |
+| ar                 | AR        | all training paragraphs every epoch      | (next-token prediction)                  |
 
 The two ablations isolate the curriculum's two ingredients: `ordered_full_range` keeps the difficulty-ordered data
 and drops the mask emphasis; `shuffled_emphasis` keeps the emphasis and replaces stages I and II by random paragraphs
@@ -38,19 +40,20 @@ The curriculum models run the preset's stage epochs times `--scale`; the flat MD
 epochs over all the training text (the sum of the stage epochs), so they see more tokens: compare them by FLOPs.
 AR stops after `--ar-patience` validations without a new best (it overfits long before the MDLMs stop improving).
 
-Every model validates on the same validation windows (lesson 04's validation chapters) every `--eval-every` optimizer steps (default: one epoch of the
-whole training text), so the curves have the same compute resolution. The record holds, per validation: the step,
-stage, tokens seen, epochs of the training text, training FLOPs, validation BPC (exact for AR, the NELBO bound with
-its Monte Carlo standard error for MDLM) and wall time; per model, `evaluation.evaluate` of the best checkpoint (the
-test chapters, touched by nothing else: the bound on every window in fp32, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram
-judge, sample entropy, word validity, infilling accuracy) and where the run sits against the critical compute.
-`--rescore` then adds, per model, 8 independent NELBO estimates of the best checkpoint on every test window, with
-the same seeds for every model: their spread is an honest standard error (the record's in-run "±" treated the n_t
-stratified levels as independent draws, which overstated it: 0.11–0.20 BPC against 0.002–0.003; the package's scorer
-now estimates it from two independent half-estimates per window), and their model-minus-model differences are
-paired, so two models can be compared far more tightly than their separate errors suggest.
-The JSON is written after every model (an interrupted run keeps what finished; rerun with --append --models ... to
-add the rest). Tokenizer, validation and test text are hashed; every evaluation's own `prepare` must match them byte for byte.
+Every model validates on the same validation windows (lesson 04's validation chapters) every `--eval-every`
+optimizer steps (default: one epoch of the whole training text), so the curves have the same compute resolution. The
+record holds, per validation: the step, stage, tokens seen, epochs of the training text, training FLOPs, validation
+BPC (exact for AR, the NELBO bound with its Monte Carlo standard error for MDLM) and wall time; per model,
+`evaluation.evaluate` of the best checkpoint (the test chapters, touched by nothing else: the bound on every window
+in fp32, count baselines, loss by masking level, samples with gen-perplexity under a Kneser-Ney 3-gram judge, sample
+entropy, word validity, infilling accuracy) and where the run sits against the critical compute. `--rescore` then
+adds, per model, 8 independent NELBO estimates of the best checkpoint on every test window, with the same seeds for
+every model: their spread is an honest standard error (the record's in-run "±" treated the n_t stratified levels as
+independent draws, which overstated it: 0.11–0.20 BPC against 0.002–0.003; the package's scorer now estimates it
+from two independent half-estimates per window), and their model-minus-model differences are paired, so two models
+can be compared far more tightly than their separate errors suggest. The JSON is written after every model (an
+interrupted run keeps what finished; rerun with --append --models ... to add the rest). Tokenizer, validation and
+test text are hashed; every evaluation's own `prepare` must match them byte for byte.
 """
 from __future__ import annotations
 import argparse, dataclasses, hashlib, json, math, os, platform, random, sys, time
@@ -71,16 +74,19 @@ MODELS = {  # name -> (objective, data, full_range_share override)
 }
 
 
-def model_config(base: ProjectConfig, name: str, scale: float, seed: int, eval_every: int, ar_patience: int) -> ProjectConfig:
+def model_config(base: ProjectConfig, name: str, scale: float, seed: int, eval_every: int,
+                 ar_patience: int) -> ProjectConfig:
     "The config of one run: `base` with its objective, data kind, masking and the preset's stage epochs × `scale`."
     objective, data, share = MODELS[name]
     cfg = ProjectConfig.from_dict(base.to_dict())
     cfg.seed, cfg.training.objective = seed, objective
     cfg.curriculum.enabled = data != "flat"   # flat: one stage, all paragraphs, sum of the stage epochs (stage_plan)
-    cfg.curriculum.stages = [dataclasses.replace(s, epochs=max(1, round(s.epochs * scale))) for s in cfg.curriculum.stages]
+    cfg.curriculum.stages = [dataclasses.replace(s, epochs=max(1, round(s.epochs * scale)))
+                             for s in cfg.curriculum.stages]
     if share is not None: cfg.curriculum.full_range_share = share
     cfg.curriculum.patience = ar_patience if objective == "ar" else 0
-    cfg.training.eval_every_steps, cfg.training.sample_every_epochs = eval_every, 0  # samples: once, at the best checkpoint
+    # samples: once, at the best checkpoint
+    cfg.training.eval_every_steps, cfg.training.sample_every_epochs = eval_every, 0
     return cfg
 
 
@@ -91,20 +97,23 @@ def shuffled_stages(prep: Prepared, seed: int) -> list[list[str]]:
     rng = random.Random(seed)
     stages = []
     for texts in prep.stages[:-1]:
-        target, order, picked, n = sum(len(ids) for ids in prep.tokenizer.encode_batch(list(texts))), list(range(len(everything))), [], 0
+        target = sum(len(ids) for ids in prep.tokenizer.encode_batch(list(texts)))
+        order, picked, n = list(range(len(everything))), [], 0
         rng.shuffle(order)
         for i in order:
             if n >= target: break
-            picked.append(everything[i]); n += lengths[i]
+            picked.append(everything[i])
+            n += lengths[i]
         stages.append(picked)
     return stages + [list(everything)]
 
 
 def shared_data(book, base: ProjectConfig, seed: int, output: Path, progress: bool = False) -> dict[str, Prepared]:
-    "Every model's data from ONE `prepare` with the curriculum config: its stages, shuffled stages, or the last one only."
+    "Every model's data from ONE `prepare` with the curriculum config: its stages, shuffled stages, or the last only."
     cfg = model_config(base, "mdlm_curriculum", 1, seed, 1, 0)
     if cfg.curriculum.stages[-1].format != "paragraphs":
-        raise SystemExit("the last curriculum stage must be 'paragraphs' (the flat and AR runs train on it); fix --preset/--set")
+        raise SystemExit("the last curriculum stage must be 'paragraphs' (the flat and AR runs train on it); "
+                         "fix --preset/--set")
     prep = prepare(book, output / "shared", cfg, progress=progress)
     kinds = dict(curriculum=prep, flat=dataclasses.replace(prep, stages=[prep.stages[-1]]),
                  shuffled=dataclasses.replace(prep, stages=shuffled_stages(prep, seed)))
@@ -122,7 +131,7 @@ def steps_per_epoch(prep: Prepared, cfg: ProjectConfig) -> list[tuple[int, int]]
 
 
 def curve(summary: dict, cfg: ProjectConfig, prep: Prepared, unique_tokens: int) -> dict:
-    "Per validation of one finished run: step, stage, tokens, epochs of the training text, FLOPs, validation BPC ± SE, time."
+    "Per validation of one finished run: step, stage, tokens, epochs of training text, FLOPs, validation BPC ± SE, time"
     from tiny_diffusion.scaling import training_flops
     from tiny_diffusion.trainer import read_log
     log = read_log(summary["log"])
@@ -135,7 +144,8 @@ def curve(summary: dict, cfg: ProjectConfig, prep: Prepared, unique_tokens: int)
     for r in (r for r in log if r["kind"] == "val"):
         k, tokens, before = r["stage"], 0.0, 0
         for j in range(1, k):                       # whole earlier stages, then this one up to the validation's step
-            tokens += (ends[j] - before) * per_step[j - 1]; before = ends[j]
+            tokens += (ends[j] - before) * per_step[j - 1]
+            before = ends[j]
         tokens += (r["step"] - before) * per_step[k - 1]
         for key, v in [("step", r["step"]), ("stage", k), ("tokens", round(tokens)), ("epochs", tokens / unique_tokens),
                        ("flops", training_flops(model, tokens, model.max_seq_len)), ("val_bpc", r["val_bpc"]),
@@ -163,7 +173,8 @@ def load_now() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
-def scale_for_minutes(base: ProjectConfig, datas: dict, minutes: float, seed: int, models: list[str], share: float = 0.8) -> tuple[float, dict]:
+def scale_for_minutes(base: ProjectConfig, datas: dict, minutes: float, seed: int, models: list[str],
+                      share: float = 0.8) -> tuple[float, dict]:
     "The epoch scale whose training steps for `models` fill `share` of `minutes`, from 3 timed steps of the model."
     from tiny_diffusion.model import Transformer
     from tiny_diffusion.mdlm import mdlm_loss
@@ -176,13 +187,16 @@ def scale_for_minutes(base: ProjectConfig, datas: dict, minutes: float, seed: in
     times = []
     for _ in range(4):
         t0 = time.perf_counter()
-        mdlm_loss(model, x)[0].backward(); opt.step(); opt.zero_grad(set_to_none=True)
+        mdlm_loss(model, x)[0].backward()
+        opt.step()
+        opt.zero_grad(set_to_none=True)
         times.append(time.perf_counter() - t0)
     sps = sorted(times[1:])[1]                                  # median of three, after a warm-up step
     steps = 0.0
     for name in models:                                         # steps at scale 1 (AR counted as if it ran to the end)
         c = model_config(base, name, 1, seed, 1, 0)
-        epochs = [s.epochs for s in c.curriculum.stages] if c.curriculum.enabled else [sum(s.epochs for s in c.curriculum.stages)]
+        epochs = ([s.epochs for s in c.curriculum.stages] if c.curriculum.enabled
+                  else [sum(s.epochs for s in c.curriculum.stages)])
         steps += sum(e * n for e, (n, _) in zip(epochs, steps_per_epoch(datas[name], c)))
     scale = minutes * 60 * share / (sps * steps)
     return scale, dict(minutes=minutes, share=share, seconds_per_step=sps, steps_at_scale_1=steps, load=load_now())
@@ -206,8 +220,9 @@ def run(args) -> dict:
     budget = None
     if args.scale: scale = args.scale
     else: scale, budget = scale_for_minutes(base, datas, args.minutes, args.seed, args.models)
-    record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, max_chars=base.data.max_chars, seed=args.seed,
-                  scale=round(scale, 4), budget=budget, eval_every_steps=eval_every, unique_tokens=unique_tokens,
+    record = dict(book=Path(book).stem, preset=args.preset, overrides=args.set, max_chars=base.data.max_chars,
+                  seed=args.seed, scale=round(scale, 4), budget=budget, eval_every_steps=eval_every,
+                  unique_tokens=unique_tokens,
                   command=" ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
                   machine=dict(platform=platform.platform(), processor=platform.processor(), cpus=os.cpu_count(),
                                affinity=len(os.sched_getaffinity(0)), torch=torch.__version__,
@@ -225,16 +240,20 @@ def run(args) -> dict:
         record["commands"] = prev.get("commands", [prev["command"]])
     record["commands"] = record.get("commands", []) + [record["command"]]
     for name in args.models:
-        cfg, out, data = model_config(base, name, scale, args.seed, eval_every, args.ar_patience), root / name, datas[name]
+        cfg = model_config(base, name, scale, args.seed, eval_every, args.ar_patience)
+        out, data = root / name, datas[name]
         load0, t0 = load_now(), time.time()
         print(f"== {name}: load {load0}", file=sys.stderr, flush=True)
         summary = train(cfg, data, output_dir=out, progress=args.progress)
-        rec = dict(objective=cfg.training.objective, data=MODELS[name][1], full_range_share=list(cfg.curriculum.full_range_share),
-                   stage_names=[s.name for s in (cfg.curriculum.stages if cfg.curriculum.enabled else [None]) if s] or ["all"],
+        rec = dict(objective=cfg.training.objective, data=MODELS[name][1],
+                   full_range_share=list(cfg.curriculum.full_range_share),
+                   stage_names=[s.name for s in (cfg.curriculum.stages if cfg.curriculum.enabled else [None]) if s]
+                   or ["all"],
                    stage_epochs=[s.epochs for s in cfg.curriculum.stages] if cfg.curriculum.enabled
                    else [sum(s.epochs for s in cfg.curriculum.stages)],
                    stage_steps_tokens_per_epoch=steps_per_epoch(data, cfg),
-                   wall_seconds=time.time() - t0, train_seconds=summary["train_seconds"], val_seconds=summary["val_seconds"],
+                   wall_seconds=time.time() - t0, train_seconds=summary["train_seconds"],
+                   val_seconds=summary["val_seconds"],
                    steps=summary["steps"], precision=summary["precision"], load_before=load0, load_after=load_now(),
                    data_sha256=[record[f"{k}_sha256"] for k in ("tokenizer", "validation", "test")])
         rec.update(curve(summary, cfg, data, unique_tokens))
@@ -244,7 +263,8 @@ def run(args) -> dict:
                            for at, i in (("best", rec["best_index"]), ("end", -1))}
         if args.samples and summary.get("best_model"):
             rep = evaluate(summary["best_model"], book=book, samples=args.samples, output_dir=out / "eval",
-                           style_analysis=False, seed=args.seed, infill_sentences=args.infill_sentences, progress=args.progress)
+                           style_analysis=False, seed=args.seed, infill_sentences=args.infill_sentences,
+                           progress=args.progress)
             rec["evaluation"] = short_report(rep, args.keep_samples)
             own = Prepared.load(out)  # what evaluate's prepare made for this model's config
             same = (own.validation, own.test) == (datas["ar"].validation, datas["ar"].test)
@@ -275,7 +295,7 @@ def merge_records(target: Path, others: list[Path]) -> dict:
 
 
 def replicate_scores(checkpoint: Path, test: list[str], k: int, n_t: int) -> list[float]:
-    "Test BPC of `checkpoint` from `k` independent NELBO estimates (seeds 1000…; each stratified over `n_t` levels), fp32."
+    "Test BPC (fp32) of `checkpoint` from `k` independent NELBO estimates (seeds 1000…; `n_t` stratified levels each)."
     from tiny_diffusion.checkpoint import load_checkpoint
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.autoregressive import heldout_score
@@ -286,22 +306,26 @@ def replicate_scores(checkpoint: Path, test: list[str], k: int, n_t: int) -> lis
 
 
 def rescore(target: Path, roots: list[Path], k: int, n_t: int) -> dict:
-    "Add to each model of the record `k` independent test estimates of its best checkpoint (same seeds for all: paired)."
+    "Add to each model of the record `k` independent test estimates of its best checkpoint (same seeds for all: paired)"
     record = json.loads(target.read_text())
     test = None
     for root in roots:
         if (root / "shared").is_dir():
             test = Prepared.load(root / "shared").test
             if hashlib.sha256("\n\n".join(test).encode()).hexdigest() != record.get("test_sha256"):
-                raise SystemExit(f"{root}/shared holds other test text than {target} records (or it predates the test split)")
+                raise SystemExit(f"{root}/shared holds other test text than {target} records "
+                                 "(or it predates the test split)")
             break
-    if test is None: raise SystemExit(f"no prepared data under {', '.join(map(str, roots))}/shared; pass --roots of the runs")
+    where = ", ".join(map(str, roots))
+    if test is None: raise SystemExit(f"no prepared data under {where}/shared; pass --roots of the runs")
     for name, rec in record["models"].items():
-        path = next((r / name / "checkpoints" / "best_model.pt" for r in roots if (r / name / "checkpoints" / "best_model.pt").is_file()), None)
-        if path is None: raise SystemExit(f"{name}: no best_model.pt under {', '.join(map(str, roots))}; pass --roots of the runs")
+        path = next((r / name / "checkpoints" / "best_model.pt" for r in roots
+                     if (r / name / "checkpoints" / "best_model.pt").is_file()), None)
+        if path is None: raise SystemExit(f"{name}: no best_model.pt under {where}; pass --roots of the runs")
         t0 = time.time()
-        rec["replicates"] = dict(k=k, n_t=n_t, seeds=list(range(1000, 1000 + k)), bpc=replicate_scores(path, test, k, n_t),
-                                 seconds=round(time.time() - t0, 1), load=load_now())
+        rec["replicates"] = dict(k=k, n_t=n_t, seeds=list(range(1000, 1000 + k)),
+                                 bpc=replicate_scores(path, test, k, n_t), seconds=round(time.time() - t0, 1),
+                                 load=load_now())
         print(f"{name}: {rec['replicates']['bpc']}", file=sys.stderr, flush=True)
         write_json(record, target)
     return record
@@ -330,14 +354,20 @@ def main(argv=None) -> dict:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0], epilog=__doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--book", default="frankenstein", help="book name or path (default: frankenstein)")
-    p.add_argument("--preset", default="tiny_scratch", help="model/training preset shared by the models (default: tiny_scratch, the tiny model from random weights)")
+    p.add_argument("--preset", default="tiny_scratch",
+                   help="model/training preset shared by the models (default: tiny_scratch, the tiny model from "
+                        "random weights)")
     p.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
                    help="config overrides by dot path for all models, e.g. model.d_model=64 model.n_layers=2")
     p.add_argument("--max-chars", type=int, default=0, help="train on the first N characters of the book (0 = all)")
-    p.add_argument("--scale", type=float, default=0.0, help="stage epochs = the preset's × SCALE (0: choose from --minutes)")
-    p.add_argument("--minutes", type=float, default=90.0, help="training budget for all models together, without --scale")
-    p.add_argument("--ar-patience", type=int, default=12, help="AR stops after this many validations without a new best")
-    p.add_argument("--eval-every", type=int, default=0, help="validate every N steps (0: one epoch of the training text)")
+    p.add_argument("--scale", type=float, default=0.0,
+                   help="stage epochs = the preset's × SCALE (0: choose from --minutes)")
+    p.add_argument("--minutes", type=float, default=90.0,
+                   help="training budget for all models together, without --scale")
+    p.add_argument("--ar-patience", type=int, default=12,
+                   help="AR stops after this many validations without a new best")
+    p.add_argument("--eval-every", type=int, default=0,
+                   help="validate every N steps (0: one epoch of the training text)")
     p.add_argument("--models", nargs="+", default=list(MODELS), choices=list(MODELS))
     p.add_argument("--samples", type=int, default=20, help="samples for each model's evaluation (0 = no evaluation)")
     p.add_argument("--keep-samples", type=int, default=4, help="samples per model kept in the JSON record")
@@ -348,9 +378,12 @@ def main(argv=None) -> dict:
                    help="train nothing: add the models of these records (same experiment) to the record at --json")
     p.add_argument("--append", action="store_true", help="keep the other models already in --json (same experiment)")
     p.add_argument("--rescore", action="store_true",
-                   help="train nothing: add REPLICATES independent test estimates of each model's best checkpoint to --json")
-    p.add_argument("--roots", nargs="+", default=["runs/capstone"], help="with --rescore: the --output folders of the runs")
-    p.add_argument("--replicates", type=int, default=8, help="with --rescore: independent estimates per model (paired seeds)")
+                   help="train nothing: add REPLICATES independent test estimates of each model's best checkpoint "
+                        "to --json")
+    p.add_argument("--roots", nargs="+", default=["runs/capstone"],
+                   help="with --rescore: the --output folders of the runs")
+    p.add_argument("--replicates", type=int, default=8,
+                   help="with --rescore: independent estimates per model (paired seeds)")
     p.add_argument("--n-t", type=int, default=8, help="with --rescore: NELBO levels per estimate")
     p.add_argument("--seed", type=int, default=42)
     p.add_argument("--progress", action="store_true", help="show progress bars")
