@@ -12,11 +12,11 @@ initialisation for the same number of optimizer steps on the same prepared book 
 tokenizer and the validation and test chapters are the package's), then scores every window of one split with
 autoregressive.score_split in fp32 (MDLM: unbiased NELBO bound ± standard error; AR: exact) beside the add-one
 unigram baseline of the same text. The split is `--split validation` by default: a ladder of recipes is a tuning
-decision, and the test chapters are kept for the numbers reported (`--split test` for the chosen rows). Rows are cumulative: each adds one change to the row before it (`ROWS` below), so the
-JSON reads as a ladder. A fixed number of steps (not minutes) keeps rows comparable on a busy machine; minutes,
-tokens/s and `uptime` are recorded too. Prints one JSON document; rows also stream to stderr as they finish."""
+decision, and the test chapters are kept for the numbers reported (`--split test` for the chosen rows). Rows are
+cumulative: each adds one change to the row before it (`ROWS` below), so the JSON reads as a ladder. A fixed number
+of steps (not minutes) keeps rows comparable on a busy machine; minutes, tokens/s and `uptime` are recorded too.
+Prints one JSON document; rows also stream to stderr as they finish."""
 import argparse, dataclasses, json, math, os, subprocess, sys, time
-from pathlib import Path
 
 # Each row: (name, what changes relative to the row before it). Keys are Recipe fields.
 ROWS = [
@@ -34,7 +34,8 @@ CURRICULUM_ROWS = [                                                  # on the ro
     ("curr_mix0", {"curriculum": True, "full_share": (0.0, 1.0)}),   # full-range share 0 → 1 over the run
     ("curr_mix50", {"curriculum": True, "full_share": (0.5, 1.0)}),  # full-range share 0.5 → 1
 ]
-WARM_ROWS = [                                                        # AR warm starts (Gong et al. 2024), on --curriculum-base
+# AR warm starts (Gong et al. 2024), on --curriculum-base
+WARM_ROWS = [
     ("ar_init200", {"ar_init": 200}),                                # 200 AR steps of the budget, then flat MDLM
     ("ar_init200_shift", {"ar_init": 200, "logit_shift": True}),     # ... reading token i's logits at i-1, as AR does
     ("ar_init300_shift", {"ar_init": 300, "logit_shift": True}),     # a longer warm start
@@ -57,21 +58,24 @@ class Recipe:
     alibi: bool = False
     curriculum: bool = False
     full_share: tuple = (1.0, 1.0)                                   # flat: every row draws from (0, 1]
-    ar_init: int = 0                                                 # steps of the budget trained as AR first (0 = none)
+    ar_init: int = 0                                                 # budget steps trained as AR first (0 = none)
     logit_shift: bool = False                                        # MDLM reads token i's logits at position i-1
 
 
 def windows_of(texts, tok, L, packing):
-    "Training rows [N, L] and pad masks, framed exactly as the trainer frames them (packed windows, or one padded row per text)."
+    """Training rows [N, L] and pad masks, framed exactly as the trainer frames them (packed windows, or one padded row
+    per text)."""
     from tiny_diffusion.trainer import collate, stage_sequences
     return collate(stage_sequences(texts, tok, L, packing))
 
 
 def optimizer(model, recipe: Recipe, steps: int):
-    "The trainer's AdamW (decay on matrices, not on norms and embeddings) and warmup + cosine over `steps`, with the recipe's numbers."
+    """The trainer's AdamW (decay on matrices, not on norms and embeddings) and warmup + cosine over `steps`, with the
+    recipe's numbers."""
     import functools, types, torch
     from tiny_diffusion.trainer import lr_factor, make_optimizer
-    opt = make_optimizer(model, types.SimpleNamespace(learning_rate=recipe.lr, weight_decay=recipe.weight_decay, betas=(0.9, 0.95)))
+    opt = make_optimizer(model, types.SimpleNamespace(learning_rate=recipe.lr, weight_decay=recipe.weight_decay,
+                                                      betas=(0.9, 0.95)))
     return opt, torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(lr_factor, warmup=recipe.warmup, total=steps,
                                                                          min_ratio=recipe.min_lr_ratio))
 
@@ -83,7 +87,8 @@ def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int, spli
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level, mdlm_loss
     from tiny_diffusion.model import Transformer, choose_precision
-    cfg = ProjectConfig.tiny() if recipe.ar_init else ProjectConfig.tiny_scratch()   # (their stage epochs set the split)
+    # (their stage epochs set the split)
+    cfg = ProjectConfig.tiny() if recipe.ar_init else ProjectConfig.tiny_scratch()
     cfg.model.vocab_size = len(data.tokenizer)
     cfg.model.attention_bias = "alibi" if recipe.alibi else "none"
     cfg.model.logit_shift = recipe.logit_shift
@@ -97,36 +102,48 @@ def run(recipe: Recipe, data, steps: int, seed: int, L: int, eval_n_t: int, spli
     weight = [e * math.ceil(len(x) / recipe.batch_size) for e, (x, _) in
               zip([s.epochs for s in cfg.curriculum.stages] if recipe.curriculum else [1], sets)]
     n_mdlm = steps - warm
-    per_stage = [round(n_mdlm * w / sum(weight)) for w in weight]; per_stage[-1] = n_mdlm - sum(per_stage[:-1])
+    per_stage = [round(n_mdlm * w / sum(weight)) for w in weight]
+    per_stage[-1] = n_mdlm - sum(per_stage[:-1])
     torch.manual_seed(seed)
     model = Transformer(cfg.model, causal=recipe.objective == "ar" or warm > 0)
     g = torch.Generator().manual_seed(seed)
     step, t0, losses = 0, time.time(), []
-    phases = ([("ar", [windows_of(data.stages[-1], data.tokenizer, L, recipe.packing)], [warm], [(0.0, 1.0)])] if warm else []) + \
-             [(recipe.objective, sets, per_stage, bands)]
-    for objective, phase_sets, phase_steps, phase_bands in phases:   # an AR warm start (if any), then the recipe's objective
-        model.causal = objective == "ar"                               # the same weights; attention bidirectional for MDLM
-        opt, sched = optimizer(model, recipe, sum(phase_steps))        # each phase its own AdamW, warmup and cosine
+    phases = [(recipe.objective, sets, per_stage, bands)]
+    if warm:
+        ar_windows = windows_of(data.stages[-1], data.tokenizer, L, recipe.packing)
+        phases.insert(0, ("ar", [ar_windows], [warm], [(0.0, 1.0)]))
+    # an AR warm start (if any), then the recipe's objective
+    for objective, phase_sets, phase_steps, phase_bands in phases:
+        model.causal = objective == "ar"                           # the same weights; attention bidirectional for MDLM
+        opt, sched = optimizer(model, recipe, sum(phase_steps))    # each phase its own AdamW, warmup and cosine
         done = 0
         for k, ((x, m), n_k) in enumerate(zip(phase_sets, phase_steps)):
             order = torch.randperm(len(x), generator=g)
             for i in range(n_k):
                 j = (i * recipe.batch_size) % len(x)
-                if j + recipe.batch_size > len(x): order = torch.randperm(len(x), generator=g); j = 0   # a new epoch
+                if j + recipe.batch_size > len(x):                   # a new epoch
+                    order = torch.randperm(len(x), generator=g)
+                    j = 0
                 b = order[j:j + recipe.batch_size]
                 s0, s1 = recipe.full_share
                 share = s0 + (s1 - s0) * done / max(1, sum(phase_steps) - 1)
                 with autocast:
                     loss, _ = ar_loss(model, x[b], m[b]) if objective == "ar" else \
-                        mdlm_loss(model, x[b], m[b], mask_range=phase_bands[k], generator=g, full_share=share, exact=recipe.exact)
+                        mdlm_loss(model, x[b], m[b], mask_range=phase_bands[k], generator=g, full_share=share,
+                                  exact=recipe.exact)
                 loss.backward()
                 if recipe.grad_clip: torch.nn.utils.clip_grad_norm_(model.parameters(), recipe.grad_clip)
-                opt.step(); sched.step(); opt.zero_grad(set_to_none=True)
-                losses.append(loss.item()); step += 1; done += 1
+                opt.step()
+                sched.step()
+                opt.zero_grad(set_to_none=True)
+                losses.append(loss.item())
+                step += 1
+                done += 1
     train_s = time.time() - t0
     score = score_split(model, data, split, recipe.objective, n_t=eval_n_t, seed=seed)   # every window, fp32
     held = chunk_for_scoring(data.tokenizer, getattr(data, split), L)
-    levels = loss_by_mask_level(model, held.tokens, held.pad_mask, levels=(0.1, 0.5, 1.0)) if recipe.objective == "mdlm" else {}
+    levels = (loss_by_mask_level(model, held.tokens, held.pad_mask, levels=(0.1, 0.5, 1.0))
+              if recipe.objective == "mdlm" else {})
     n_tok = steps * recipe.batch_size * L
     return dict(recipe=dataclasses.asdict(recipe), seed=seed, steps=step, stage_steps=per_stage, precision=prec,
                 split=split, bpc=round(score["bpc"], 4), bpc_se=round(score["bpc_se"], 4), exact=score["exact"],
@@ -145,8 +162,10 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated row names to run (their cumulative recipes)")
     ap.add_argument("--curriculum", action="store_true", help="also run the curriculum rows")
     ap.add_argument("--warm-start", action="store_true", help="also run the AR warm-start rows")
-    ap.add_argument("--curriculum-base", default="alibi", help="the flat row whose recipe the curriculum rows start from")
-    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE", help="override the base recipe, e.g. lr=2e-3")
+    ap.add_argument("--curriculum-base", default="alibi",
+                    help="the flat row whose recipe the curriculum rows start from")
+    ap.add_argument("--set", nargs="*", default=[], metavar="FIELD=VALUE",
+                    help="override the base recipe, e.g. lr=2e-3")
     ap.add_argument("--eval-n-t", type=int, default=8, help="NELBO repeats per scored window")
     ap.add_argument("--split", choices=("validation", "test"), default="validation",
                     help="the chapters scored: validation (default; for choosing) or test (for reporting a chosen row)")
@@ -177,7 +196,8 @@ def main():
         for seed in map(int, a.seeds.split(",")):
             row = dict(change=name, **run(rec, data, a.steps, seed, L, a.eval_n_t, a.split), unigram_bpc=round(uni, 4),
                        uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
-            rows.append(row); print(json.dumps(row), file=sys.stderr, flush=True)
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr, flush=True)
     print(json.dumps(dict(book=a.book, steps=a.steps, torch=torch.__version__, threads=torch.get_num_threads(),
                           unigram_bpc=round(uni, 4), rows=rows), indent=1))
 
