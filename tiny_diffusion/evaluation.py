@@ -4,15 +4,14 @@
 
 # %% ../nbs/11_evaluation.ipynb #856a85a5
 from __future__ import annotations
-import difflib, json, math, os, re, sys, time
+import difflib, json, math, re, sys, time
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Optional, Sequence, Union
 import numpy as np
 from scipy import stats
 from .config import TinyDiffusionError, atomic_write, heartbeat
-from .text import Book, corpus_path, load_book, split_sentences, words
+from .text import load_book, split_sentences, words
 
 # %% auto #0
 __all__ = ['DELTA_MIN_WORDS', 'COHERENCE_MIN_PAIRS', 'distribution_distance', 'sentence_lengths', 'word_lengths', 'mattr',
@@ -58,7 +57,8 @@ def mattr(texts: Union[str, Sequence[str]], window: int = 50) -> float:
             total += len(counts)
             n_windows += 1
     if n_windows == 0:
-        raise TinyDiffusionError(f"MATTR needs a text of at least {window} words; generate longer samples or lower the window")
+        raise TinyDiffusionError(f"MATTR needs a text of at least {window} words; "
+                                 "generate longer samples or lower the window")
     return total / (n_windows * window)
 
 # %% ../nbs/11_evaluation.ipynb #ffa2c72a
@@ -70,7 +70,8 @@ def function_words() -> frozenset[str]:
 def burrows_delta(sample: Union[str, Sequence[str]], candidates: dict[str, str], n_words: int = 60) -> dict[str, float]:
     "Burrows' Delta from `sample` to each candidate text over the `n_words` most frequent function words."
     if len(candidates) < 2:
-        raise TinyDiffusionError("Burrows' Delta needs at least two candidate texts; pass reference books (--reference)")
+        raise TinyDiffusionError("Burrows' Delta needs at least two candidate texts; "
+                                 "pass reference books (--reference)")
     sample_words = words(sample if isinstance(sample, str) else "\n".join(sample))
     cand_words = {k: words(v) for k, v in candidates.items()}
     if not sample_words or any(not w for w in cand_words.values()):
@@ -93,7 +94,7 @@ def delta_rank(deltas: dict[str, float], name: str) -> int:
 
 # %% ../nbs/11_evaluation.ipynb #60fd8466
 def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.ndarray]) -> float:
-    "Mean cosine similarity of consecutive sentences' embeddings; pairs never cross from one group (sample) to the next."
+    "Mean cosine similarity of consecutive sentences' embeddings; pairs never cross from one group (sample) to another"
     groups = [list(g) for g in groups]
     flat = [s for g in groups for s in g]
     if sum(max(len(g) - 1, 0) for g in groups) == 0:
@@ -111,10 +112,12 @@ def adjacent_similarity(groups: Sequence[Sequence[str]], embed: Callable[[list[s
 def _jaccard(a: set, b: set) -> float:
     return len(a & b) / len(a | b) if a or b else 1.0      # two sentences without words: nothing new said
 
-def coherence(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.ndarray], duplicate: float = 0.6) -> dict:
+def coherence(groups: Sequence[Sequence[str]], embed: Callable[[list[str]], np.ndarray],
+              duplicate: float = 0.6) -> dict:
     "Adjacent-sentence cosine, the same sentences' random-pair cosine, and the lift of the first over the second."
     groups = [list(g) for g in groups if len(g) >= 2]
-    if not groups: raise TinyDiffusionError("coherence needs at least two sentences in one sample; generate longer samples")
+    if not groups:
+        raise TinyDiffusionError("coherence needs at least two sentences in one sample; generate longer samples")
     flat = [s for g in groups for s in g]
     E = np.asarray(embed(flat), dtype=np.float64)                                  # [n, dim]
     E = E / np.clip(np.linalg.norm(E, axis=1, keepdims=True), 1e-12, None)
@@ -175,7 +178,8 @@ class KneserNey:
                  discount: Optional[float] = None):
         if order < 1: raise TinyDiffusionError(f"n-gram order must be at least 1, not {order}")
         if float(vocab_size) ** order >= 2 ** 62:
-            raise TinyDiffusionError(f"a {order}-gram key over {vocab_size} tokens overflows 64 bits; use a lower order")
+            raise TinyDiffusionError(f"a {order}-gram key over {vocab_size} tokens overflows 64 bits; "
+                                     "use a lower order")
         if discount is not None and not 0 < discount < 1:
             raise TinyDiffusionError(f"discount must be in (0, 1), not {discount}; or None to estimate it per order")
         self.V, self.order, self.bos, self.discount = vocab_size, order, bos, discount
@@ -251,22 +255,26 @@ def fit_ngram(tokenizer, train_texts: Sequence[str], order: int = 3) -> KneserNe
 
 def ngram_bpc(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str], order: int = 3,
               model: Optional[KneserNey] = None) -> float:
-    "Held-out bits per character of a Kneser-Ney `order`-gram of the training texts: text tokens only, as the models are scored."
+    """Held-out bits per character of a Kneser-Ney `order`-gram of the training texts: text tokens only, as the models
+    are scored."""
     texts = [t for t in heldout_texts if t]
     if not texts: raise TinyDiffusionError("no held-out text to score; pass the held-out paragraphs")
     kn = model or fit_ngram(tokenizer, train_texts, order)
-    nats = sum(kn.nats(r).sum() for r in _token_rows(tokenizer, texts, eos=False))   # each text from [BOS]; [EOS] not scored
+    # each text from [BOS]; [EOS] not scored
+    nats = sum(kn.nats(r).sum() for r in _token_rows(tokenizer, texts, eos=False))
     return float(nats) / math.log(2) / sum(map(len, texts))
 
 def count_baselines(tokenizer, train_texts: Sequence[str], heldout_texts: Sequence[str], order: int = 3,
                     model: Optional[KneserNey] = None) -> dict:
-    "Held-out BPC of the add-one unigram and the Kneser-Ney `order`-gram of the training texts: what counting alone achieves."
+    """Held-out BPC of the add-one unigram and the Kneser-Ney `order`-gram of the training texts: what counting alone
+    achieves."""
     from tiny_diffusion.autoregressive import unigram_bpc
     return dict(unigram=unigram_bpc(tokenizer, train_texts, heldout_texts),
                 kneser_ney=ngram_bpc(tokenizer, train_texts, heldout_texts, order, model), order=order)
 
 # %% ../nbs/11_evaluation.ipynb #811aa628
-_BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})", "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
+_BASELINE_WORDS = {"unigram": "counting tokens (add-one unigram {b:.3f})",
+                   "kneser_ney": "a Kneser-Ney {order}-gram ({b:.3f})"}
 
 def baseline_verdict(bpc: float, baselines: dict, se: float = 0.0, bound: bool = False) -> str:
     "One sentence saying how far the held-out BPC lies below (or above) each count baseline; ties within 2 SE say so."
@@ -306,7 +314,6 @@ class ModelJudge:
 
     def score(self, texts: Sequence[str], batch_size: int = 32) -> dict:
         "Summed exact nats, tokens and characters of `texts`, each window scored from [BOS]."
-        import torch
         from tiny_diffusion.autoregressive import ar_nll
         from tiny_diffusion.trainer import collate
         from tiny_diffusion.tokenizer import BOS_ID
@@ -346,7 +353,8 @@ def sample_statistics(texts: Sequence[str], judge, book_words: set, book_pairs: 
     "Generative perplexity and bits per character under `judge`, unigram token entropy, word validity."
     sc = judge.score(texts)
     rows = _token_rows(judge.tokenizer, texts, eos=False)
-    return dict(gen_ppl=math.exp(sc["nats"] / max(sc["tokens"], 1)), judge_bpc=sc["nats"] / math.log(2) / max(sc["chars"], 1),
+    return dict(gen_ppl=math.exp(sc["nats"] / max(sc["tokens"], 1)),
+                judge_bpc=sc["nats"] / math.log(2) / max(sc["chars"], 1),
                 token_entropy=token_entropy(rows), tokens=sc["tokens"], chars=sc["chars"],
                 **{f"{k}_words" if k in ("book", "english") else k: v
                    for k, v in word_validity(texts, book_words, book_pairs).items()})
@@ -433,7 +441,8 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
         out["generative"] = dict(judge=judge.name, samples=sample_statistics(samples, judge, vocab, pairs))
         if reference: out["generative"]["heldout"] = sample_statistics(reference, judge, vocab, pairs)
     if embed is not None:
-        def pick(gs):                                  # random paragraphs of two sentences or more, ~book_sentences in all
+        # random paragraphs of two sentences or more, ~book_sentences in all
+        def pick(gs):
             picked, n = [], 0
             for i in rng.permutation(len(gs)):
                 g = gs[i][:max(2, book_sentences - n)]
@@ -448,7 +457,8 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
         table = dict(zip(sents, np.asarray(embed(sents))))       # one call: a fitted fallback embedder shares one space
         cached = lambda ss: np.stack([table[x] for x in ss])
         coh = lambda gs: coherence(gs, cached) if gs else _no_coherence("no text has two sentences")
-        out["coherence"] = dict(samples=coh(multi), book=coh(picked), repetition=out["diversity"]["samples"]["repetition"])
+        out["coherence"] = dict(samples=coh(multi), book=coh(picked),
+                                repetition=out["diversity"]["samples"]["repetition"])
         if held_picked: out["coherence"]["heldout"] = coh(held_picked)
     if return_raw: out["raw"] = raw
     return out
@@ -477,21 +487,24 @@ def verdicts(report: dict) -> list[str]:
         s, h = g["samples"], g["heldout"]
         nums = (f"gen-PPL {s['gen_ppl']:.1f} against {h['gen_ppl']:.1f} for held-out text of the same length, token "
                 f"entropy {s['token_entropy']:.2f} bits against {h['token_entropy']:.2f}")
-        if s["gen_ppl"] > 1.5 * h["gen_ppl"]: line = f"the judge finds the samples far less likely than the book ({nums})"
+        if s["gen_ppl"] > 1.5 * h["gen_ppl"]:
+            line = f"the judge finds the samples far less likely than the book ({nums})"
         elif s["token_entropy"] < h["token_entropy"] - 1:
             line = f"the samples repeat a few tokens, which lowers gen-PPL without making them better ({nums})"
         else: line = f"the judge finds the samples about as likely as the book ({nums})"
         out.append(f"{line}; judge: {g['judge']}; {s['book_words']:.0%} of their words occur in the book "
                    f"({h['book_words']:.0%} for held-out text), {s['english_words']:.0%} are English words "
-                   f"({h['english_words']:.0%}), {s['pairs']:.0%} of adjacent word pairs occur in the book ({h['pairs']:.0%})")
+                   f"({h['english_words']:.0%}), {s['pairs']:.0%} of adjacent word pairs occur in the book "
+                   f"({h['pairs']:.0%})")
     d = report.get("style", {}).get("delta")
     if d and "book_distance" in d:
-        line = (f"Burrows' Delta not ranked: the samples have {d['words']} words, fewer than the {d['min_words']} it needs"
+        line = (f"Burrows' Delta not ranked: the samples have {d['words']} words, "
+                f"fewer than the {d['min_words']} it needs"
                 if d.get("rank") is None else f"Burrows' Delta ranks the book {d['rank']} of {d['candidates']}")
         if "heldout_distance" in d:
             far = " — far from the author" if d["book_distance"] > 1.5 * d["heldout_distance"] else ""
-            line += (f"; distance to the book {d['book_distance']:.2f} against {d['heldout_distance']:.2f} for held-out "
-                     f"text of the same length{far}")
+            line += (f"; distance to the book {d['book_distance']:.2f} against {d['heldout_distance']:.2f} "
+                     f"for held-out text of the same length{far}")
         out.append(line)
     c = report.get("coherence")
     if c and isinstance(c.get("samples"), dict) and "heldout" in c:
@@ -509,8 +522,8 @@ def verdicts(report: dict) -> list[str]:
         m, others = r["model"], [v for k, v in r.items() if k != "model"]
         if others:
             o = max(others, key=lambda v: v["accuracy"])
-            out.append(f"infilling ({mode}): {m['accuracy']:.1%} top-1 for this model (context: {m['context']}) against "
-                       f"{o['accuracy']:.1%} for {o['name']} from the left context alone")
+            out.append(f"infilling ({mode}): {m['accuracy']:.1%} top-1 for this model (context: {m['context']}) "
+                       f"against {o['accuracy']:.1%} for {o['name']} from the left context alone")
     return out
 
 def _rows(report: dict) -> list[tuple[str, str, str]]:
@@ -527,8 +540,10 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         rows.append(("  baseline: add-one unigram", "", f"{base['unigram']:.3f} BPC"))
         rows.append((f"  baseline: Kneser-Ney {base.get('order', 3)}-gram", "", f"{base['kneser_ney']:.3f} BPC"))
     g = report.get("generation")
-    if g: rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s", f"{g['samples']} × {g['length']} tokens"
-                           + (f", {g['passes_per_token']:.2f} passes/token" if 'passes_per_token' in g else "")))
+    if g:
+        passes = f", {g['passes_per_token']:.2f} passes/token" if 'passes_per_token' in g else ""
+        rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s",
+                     f"{g['samples']} × {g['length']} tokens" + passes))
     gen = report.get("generative")
     if gen:
         s, h = gen["samples"], gen.get("heldout", {})
@@ -543,7 +558,8 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         rows += [("sentence length (words)", f"{sl['mean_a']:.1f}", f"{sl['mean_b']:.1f}"),
                  ("  Wasserstein / KS", f"{sl['wasserstein']:.2f} / {sl['ks']:.2f}", ""),
                  ("word length (letters)", f"{st['word_length']['mean_a']:.2f}", f"{st['word_length']['mean_b']:.2f}"),
-                 (f"MATTR ({st['mattr'].get('window', 50)} words)", _fmt(st["mattr"]["samples"]), _fmt(st["mattr"]["book"]))]
+                 (f"MATTR ({st['mattr'].get('window', 50)} words)", _fmt(st["mattr"]["samples"]),
+                  _fmt(st["mattr"]["book"]))]
     if "delta" in st:
         d = st["delta"]
         rank = f"{d['rank']} of {d['candidates']}" if d.get("rank") is not None else \
@@ -570,7 +586,8 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
     for mode, r in report.get("infilling", {}).items():
         m = r["model"]
         rows.append((f"infilling {mode}: top-1 / NLL", f"{m['accuracy']:.1%} / {m['nll']:.2f} ({m['context']})",
-                     "; ".join(f"{v['name']}: {v['accuracy']:.1%} / {v['nll']:.2f}" for k, v in r.items() if k != "model")))
+                     "; ".join(f"{v['name']}: {v['accuracy']:.1%} / {v['nll']:.2f}"
+                               for k, v in r.items() if k != "model")))
     return rows
 
 def summary_table(report: dict) -> str:
@@ -586,7 +603,8 @@ def summary_table(report: dict) -> str:
 def report_markdown(report: dict) -> str:
     "The report as Markdown: verdicts, headline table, loss by masking level, Delta, longest copied passage, samples."
     md = [f"# Evaluation of `{report.get('checkpoint', '')}`", "",
-          f"Objective **{report.get('objective')}**, book **{report.get('book')}**, {report.get('seconds', 0):.0f} s.", ""]
+          f"Objective **{report.get('objective')}**, book **{report.get('book')}**, "
+          f"{report.get('seconds', 0):.0f} s.", ""]
     if report.get("verdicts"): md += ["## What the numbers say", ""] + [f"- {v}" for v in report["verdicts"]] + [""]
     md += ["| metric | model | book / reference |", "|---|---|---|"]
     md += [f"| {a.strip()} | {b} | {c} |" for a, b, c in _rows(report)]
@@ -594,23 +612,26 @@ def report_markdown(report: dict) -> str:
     if lk.get("conditioned_on"):
         md += ["", f"*Likelihood of the {report.get('split', 'held-out')} split:* "
                f"{'exact' if lk.get('exact') else 'an unbiased NELBO bound'}, text tokens only "
-               f"({lk.get('tokens', '?')} tokens, {lk.get('chars', 0):,.0f} characters), each conditioned on {lk['conditioned_on']}."]
+               f"({lk.get('tokens', '?')} tokens, {lk.get('chars', 0):,.0f} characters), "
+               f"each conditioned on {lk['conditioned_on']}."]
     if report.get("notes"): md += [""] + [f"*Note:* {n}" for n in report["notes"]]
     if report.get("loss_by_mask_level"):
         md += ["", "## Loss by masking level", "", "| masked share | loss (nats/token) |", "|---|---|"]
         md += [f"| {float(k):.1f} | {v:.3f} |" for k, v in report["loss_by_mask_level"].items()]
     if report.get("style", {}).get("delta"):
         md += ["", "## Burrows' Delta (smaller = closer)", ""]
-        md += [f"- {k}: {v:.3f}" for k, v in sorted(report["style"]["delta"]["distances"].items(), key=lambda kv: kv[1])]
+        distances = sorted(report["style"]["delta"]["distances"].items(), key=lambda kv: kv[1])
+        md += [f"- {k}: {v:.3f}" for k, v in distances]
     if report.get("infilling"):
-        md += ["", "## Infilling (hidden tokens of held-out sentences)", "", "| mode | scorer | context | top-1 | NLL (nats) |",
-               "|---|---|---|---|---|"]
+        md += ["", "## Infilling (hidden tokens of held-out sentences)", "",
+               "| mode | scorer | context | top-1 | NLL (nats) |", "|---|---|---|---|---|"]
         for mode, r in report["infilling"].items():
-            md += [f"| {mode} | {v.get('name', k)} | {v['context']} | {v['accuracy']:.1%} | {v['nll']:.3f} |" for k, v in r.items()]
+            md += [f"| {mode} | {v.get('name', k)} | {v['context']} | {v['accuracy']:.1%} | {v['nll']:.3f} |"
+                   for k, v in r.items()]
     if report.get("memorisation", {}).get("longest_span_text"):
         m = report["memorisation"]
-        md += ["", f"## Longest copied passage ({m['longest_span_words']} words, sample {m['longest_span_sample']})", "",
-               f"> {m['longest_span_text']}"]
+        md += ["", f"## Longest copied passage ({m['longest_span_words']} words, sample {m['longest_span_sample']})",
+               "", f"> {m['longest_span_text']}"]
     if report.get("plots"):
         md += ["", "## Plots", ""] + [f"![{Path(p).stem}]({Path(p).name})" for p in report["plots"]]
     if report.get("samples"):
@@ -627,8 +648,9 @@ def write_report(report: dict, out_dir: Union[str, Path]) -> dict[str, Path]:
 # %% ../nbs/11_evaluation.ipynb #f06b35ea
 def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, rate: float = 0.15,
                  span: tuple[int, int] = (5, 10)) -> list[Optional[np.ndarray]]:
-    "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None = too short."
-    if mode not in ("random", "span"): raise TinyDiffusionError(f"infilling mode {mode!r} is unknown; use 'random' or 'span'")
+    "Which text tokens to hide in each sentence (bool [n] each): `rate` of them at random, or one span; None: too short"
+    if mode not in ("random", "span"):
+        raise TinyDiffusionError(f"infilling mode {mode!r} is unknown; use 'random' or 'span'")
     if not 0 < rate < 1: raise TinyDiffusionError(f"infilling rate must be in (0, 1), not {rate}")
     lo, hi = span
     if not 1 <= lo <= hi: raise TinyDiffusionError(f"infilling span {span} is invalid; use (lo, hi) with 1 <= lo <= hi")
@@ -650,7 +672,8 @@ def infill_masks(lengths: Sequence[int], mode: str = "random", seed: int = 0, ra
         out.append(m)
     return out
 
-def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], objective: str, batch_size: int) -> tuple[np.ndarray, np.ndarray]:
+def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], objective: str,
+                     batch_size: int) -> tuple[np.ndarray, np.ndarray]:
     "Log-probabilities [N, V] of the hidden tokens (sentence order) and their true ids [N]."
     from tiny_diffusion.tokenizer import MASK_ID
     if objective == "ngram":                                        # a KneserNey: the true left context, order-1 tokens
@@ -675,8 +698,8 @@ def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], obje
                 never = torch.arange(logits.shape[-1], device=dev) == MASK_ID           # SUBS: never predict [MASK]
                 logits = logits.masked_fill(never, float("-inf"))
             else:                                                   # AR: the true left context only, next-token logits
-                out = model(x, pad_mask=pad).float()                                    # position i predicts i+1
-                logits = torch.cat([torch.zeros_like(out[:, :1]), out[:, :-1]], 1)      # position i: prediction of token i
+                out = model(x, pad_mask=pad).float()                                # position i predicts i+1
+                logits = torch.cat([torch.zeros_like(out[:, :1]), out[:, :-1]], 1)  # position i: prediction of token i
             lps.append(logits[hide].log_softmax(-1).cpu().numpy())
             ys.append(x[hide].cpu().numpy())
     return np.concatenate(lps), np.concatenate(ys)
@@ -684,7 +707,8 @@ def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], obje
 def infilling_scores(model, tokenizer, sentences: Sequence[str], objective: str, mode: str = "random", seed: int = 0,
                      rate: float = 0.15, span: tuple[int, int] = (5, 10), max_tokens: Optional[int] = None,
                      batch_size: int = 32) -> dict:
-    "Top-1 accuracy and NLL (nats) on hidden tokens of `sentences`: MDLM sees both sides, AR and n-gram the true left context."
+    """Top-1 accuracy and NLL (nats) on hidden tokens of `sentences`: MDLM sees both sides, AR and n-gram the true left
+    context."""
     from tiny_diffusion.tokenizer import BOS_ID, EOS_ID
     if objective not in ("mdlm", "ar", "ngram"):
         raise TinyDiffusionError(f"objective {objective!r} is unknown; use 'mdlm', 'ar' or 'ngram'")
@@ -692,7 +716,8 @@ def infilling_scores(model, tokenizer, sentences: Sequence[str], objective: str,
     ids = [r[:max_tokens] for r in tokenizer.encode_batch([s for s in sentences if s.strip()])]
     masks = infill_masks([len(r) for r in ids], mode, seed, rate, span)
     kept = [(r, m) for r, m in zip(ids, masks) if m is not None]
-    if not kept: raise TinyDiffusionError(f"no sentence is long enough for {mode} infilling; pass longer held-out sentences")
+    if not kept:
+        raise TinyDiffusionError(f"no sentence is long enough for {mode} infilling; pass longer held-out sentences")
     seqs, masks = [[BOS_ID] + r + [EOS_ID] for r, _ in kept], [m for _, m in kept]
     lp, y = _infill_logprobs(model, seqs, masks, objective, batch_size)
     return dict(mode=mode, objective=objective, context="both sides" if objective == "mdlm" else "left only",
@@ -714,7 +739,8 @@ def plot_mask_levels(levels: dict, path: Union[str, Path]) -> Path:
     fig, ax = plt.subplots(figsize=(5, 3))
     xs = [float(k) for k in levels]
     ax.plot(xs, list(levels.values()), "o-")
-    ax.set(xlabel="share of tokens masked", ylabel="loss on masked tokens (nats)", title="Held-out loss by masking level")
+    ax.set(xlabel="share of tokens masked", ylabel="loss on masked tokens (nats)",
+           title="Held-out loss by masking level")
     return _save_fig(fig, Path(path))
 
 def plot_sentence_lengths(samples: Sequence[int], book: Sequence[int], path: Union[str, Path]) -> Path:
@@ -778,14 +804,17 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     if split not in ("test", "validation"):
         raise TinyDiffusionError(f"unknown split {split!r}; use --split test (the default) or --split validation")
     if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
-    if infill_sentences < 0: raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
+    if infill_sentences < 0:
+        raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
     say, t0 = _Progress(progress), time.perf_counter()
     ref_paths = check_references(references)                          # a bad name fails now, not after a minute
     if judge is not None:
         if not Path(judge).is_file():
-            raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; pass an AR checkpoint of the same book")
+            raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; "
+                                     "pass an AR checkpoint of the same book")
         if Path(judge).resolve() == Path(checkpoint).resolve():
-            raise TinyDiffusionError("the judge is the checkpoint being evaluated; pass a model that did not write the samples")
+            raise TinyDiffusionError("the judge is the checkpoint being evaluated; "
+                                     "pass a model that did not write the samples")
     model_judge = ModelJudge(judge) if judge is not None else None    # an MDLM judge is refused now, not after sampling
     ck = load_checkpoint(checkpoint)
     cfg, model, tok = ck.config, ck.model, ck.tokenizer
@@ -802,20 +831,23 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     from tiny_diffusion.mdlm import chunk_for_scoring
     from tiny_diffusion.sampling import generate, sampling_options
     say(f"the {split} split and the training text of {book}")
-    prep = prepare(book, prepared_dir(run_dir), cfg, quiet=not progress)   # where train put it (RUN/ or RUN/data/): a cache hit
+    # where train put it (RUN/ or RUN/data/): a cache hit
+    prep = prepare(book, prepared_dir(run_dir), cfg, quiet=not progress)
     bk = load_book(book, max_chars=cfg.data.max_chars)
     held = set(prep.validation) | set(prep.test)
     train_pars = [p for p in bk.paragraphs if p not in held]
     texts = split_texts(prep, split)                                   # the paragraphs every held-out number is about
     report = dict(checkpoint=str(checkpoint), book=bk.title, objective=ck.objective,
                   parameters=sum(p.numel() for p in model.parameters()),
-                  model={k: getattr(cfg.model, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
+                  model={k: getattr(cfg.model, k)
+                         for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
                   step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"), split=split)
     say(f"{split} likelihood on every window, fp32 ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
     chunks = chunk_for_scoring(tok, texts, model.cfg.max_seq_len)
     lk = score_split(model, prep, split, ck.objective, n_t=n_t, seed=seed, tokenizer=tok)
-    report["likelihood"] = {**lk, "perplexity": lk["ppl"], "conditioned_on": "[BOS] and the text before it in its window"
-                            if ck.objective == "ar" else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
+    report["likelihood"] = {**lk, "perplexity": lk["ppl"],
+                            "conditioned_on": "[BOS] and the text before it in its window" if ck.objective == "ar"
+                            else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
     say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
     ngram_judge = NgramJudge(tok, prep.stages[-1], ngram_order)  # counted on the text the trainer's baseline uses
     report["baselines"] = count_baselines(tok, prep.stages[-1], texts, ngram_order, model=ngram_judge.model)
@@ -823,12 +855,14 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     if ck.objective == "mdlm":
         from tiny_diffusion.mdlm import loss_by_mask_level
         say("loss by masking level")
-        levels = loss_by_mask_level(model, chunks.tokens[:mask_level_sequences], chunks.pad_mask[:mask_level_sequences], seed=seed)
+        levels = loss_by_mask_level(model, chunks.tokens[:mask_level_sequences],
+                                    chunks.pad_mask[:mask_level_sequences], seed=seed)
         report["loss_by_mask_level"] = {float(k): float(v) for k, v in levels.items()}
         plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
     opts = sampling_options(cfg.sampling, num_samples=samples)
     say(f"generating {samples} samples of {opts['length']} tokens")
-    with heartbeat(say, f"generating {samples} samples"): gen = generate(model, tok, seed=seed, **opts)   # a minute on a CPU
+    # a minute on a CPU
+    with heartbeat(say, f"generating {samples} samples"): gen = generate(model, tok, seed=seed, **opts)
     report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
                                 tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
                                 passes_per_token=gen.nfe / max(gen.new_tokens, 1),
@@ -841,7 +875,8 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
             vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
             return vecs
     notes = []
-    if not refs: notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
+    if not refs:
+        notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
     if not style_analysis: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
     scorer = model_judge or ngram_judge
     say(f"sample metrics (judge: {scorer.name}{'; sentence embeddings' if style_analysis else ''})")
@@ -855,14 +890,17 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
         sents = [sents[i] for i in sorted(np.random.default_rng(seed).permutation(len(sents))[:infill_sentences])]
         mt = model.cfg.max_seq_len - 2
         same_tok = judge is not None and scorer.tokenizer.to_str() == tok.to_str()
-        if judge is not None and not same_tok: notes.append("infilling: the AR judge has another tokenizer, so it is not compared")
+        if judge is not None and not same_tok:
+            notes.append("infilling: the AR judge has another tokenizer, so it is not compared")
         report["infilling"] = {}
         for mode in ("random", "span"):
-            r = dict(model=dict(name="this model", **infilling_scores(model, tok, sents, ck.objective, mode, seed, max_tokens=mt)),
+            r = dict(model=dict(name="this model",
+                                **infilling_scores(model, tok, sents, ck.objective, mode, seed, max_tokens=mt)),
                      ngram=dict(name=f"Kneser-Ney {ngram_order}-gram",
                                 **infilling_scores(ngram_judge.model, tok, sents, "ngram", mode, seed, max_tokens=mt)))
             if same_tok:
-                r["judge"] = dict(name="AR judge", **infilling_scores(scorer.model, tok, sents, "ar", mode, seed, max_tokens=mt))
+                r["judge"] = dict(name="AR judge",
+                                  **infilling_scores(scorer.model, tok, sents, "ar", mode, seed, max_tokens=mt))
             report["infilling"][mode] = r
     say("writing the report")
     report["notes"] = notes
