@@ -12,14 +12,14 @@ then measure (about 8 minutes on one quiet thread; pin it, e.g. `taskset -c 1 en
     python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
         --output benchmarks/sampling_results.json
 
-Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128)
-from [BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples. Speed is
-generated tokens per second of CPU time (one thread: what the work costs, whatever else shares the core; wall-time
-figures are kept beside it), and `speed_vs_ar_*` divides it by the first row's, the AR baseline's; `passes` counts forward passes per sample (the AR baseline:
-one per token, with its KV cache). Quality is measured on all samples of the row together: gen-perplexity under
-the AR checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney
-3-gram of the training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text,
-and the share of the samples' words that occur in the book.
+Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128) from
+[BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples. Speed is generated tokens
+per second of CPU time (one thread: what the work costs, whatever else shares the core; wall-time figures are kept
+beside it), and `speed_vs_ar_*` divides it by the first row's, the AR baseline's; `passes` counts forward passes per
+sample (the AR baseline: one per token, with its KV cache). Quality is measured on all samples of the row together:
+gen-perplexity under the AR checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a
+Kneser-Ney 3-gram of the training text (a judge that wrote nothing), the unigram token entropy beside that of held-out
+text, and the share of the samples' words that occur in the book.
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, time
@@ -46,7 +46,8 @@ ROWS += [(f"threshold {t}", dict(strategy="threshold", steps=128, threshold=t, *
 SEMI_AR = dict(block_size=32, block_cache=True, **NUCLEUS)   # blocks of 32 new tokens, Fast-dLLM's cache
 ROWS += [("ancestral, blocks of 32, 16 steps, cache", dict(strategy="ancestral", steps=16, **SEMI_AR)),
          ("ancestral, blocks of 32, 8 steps, cache", dict(strategy="ancestral", steps=8, **SEMI_AR)),
-         ("ancestral, blocks of 32, 8 steps, no cache", dict(SEMI_AR, strategy="ancestral", steps=8, block_cache=False)),
+         ("ancestral, blocks of 32, 8 steps, no cache",
+          dict(SEMI_AR, strategy="ancestral", steps=8, block_cache=False)),
          ("threshold 0.9, blocks of 32, cache", dict(strategy="threshold", steps=32, **SEMI_AR)),
          ("remask 0.05, 64 steps", dict(strategy="remask", steps=64, remask=0.05, **NUCLEUS)),
          ("ancestral, 32 steps, T=1", dict(strategy="ancestral", steps=32, **FULL)),
@@ -73,7 +74,8 @@ class Quality:
         log_ppl = np.array([p["nats"] / max(p["tokens"], 1) for p in per])              # per sample
         ar, kn = self.ar.score(texts), self.ngram.score(texts)
         flat = [w for t in texts for w in words(t)]
-        return dict(gen_ppl_ar=math.exp(ar["nats"] / ar["tokens"]), gen_ppl_ar_rse=float(log_ppl.std(ddof=1) / len(texts) ** 0.5),
+        return dict(gen_ppl_ar=math.exp(ar["nats"] / ar["tokens"]),
+                    gen_ppl_ar_rse=float(log_ppl.std(ddof=1) / len(texts) ** 0.5),
                     gen_ppl_kn=math.exp(kn["nats"] / kn["tokens"]),
                     entropy=token_entropy(_token_rows(self.ar.tokenizer, texts, eos=False)),
                     book_words=sum(w in self.book_words for w in flat) / max(len(flat), 1))
@@ -95,11 +97,12 @@ def measure(model, tok, opts: dict, length: int, single: int, batch: int) -> tup
     common = dict(length=length, stop_at_eos=False, **opts)
     ones = [timed(model, tok, seed=s, **common) for s in range(single)]
     many, cpu = timed(model, tok, seed=1000, num_samples=batch, **common)
-    return dict(passes=ones[0][0].nfe, passes_per_token=round(ones[0][0].nfe / length, 3),
-                tokens_per_s_batch1=single * length / sum(c for _, c in ones),
-                tokens_per_s_batch=batch * length / cpu,
-                wall_tokens_per_s_batch1=single * length / sum(g.seconds for g, _ in ones),
-                wall_tokens_per_s_batch=batch * length / many.seconds), [t for g, _ in ones for t in g.texts] + many.texts
+    figures = dict(passes=ones[0][0].nfe, passes_per_token=round(ones[0][0].nfe / length, 3),
+                   tokens_per_s_batch1=single * length / sum(c for _, c in ones),
+                   tokens_per_s_batch=batch * length / cpu,
+                   wall_tokens_per_s_batch1=single * length / sum(g.seconds for g, _ in ones),
+                   wall_tokens_per_s_batch=batch * length / many.seconds)
+    return figures, [t for g, _ in ones for t in g.texts] + many.texts
 
 
 def main(argv=None) -> int:

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, re, time
 from contextlib import nullcontext
-from dataclasses import dataclass, field, asdict
+from dataclasses import dataclass, asdict
 from typing import Callable, Optional
 
 import torch
@@ -24,13 +24,15 @@ __all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRE
 
 # %% ../nbs/09_sampling.ipynb #7f568210
 STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask")
-REVEAL_SCHEDULES = ("linear", "cosine", "exponential")  # how many tokens each step reveals (mdlm's noise schedules are another thing)
+# how many tokens each step reveals (mdlm's noise schedules are another thing)
+REVEAL_SCHEDULES = ("linear", "cosine", "exponential")
 EXP_RATE = 5.0  # λ of the exponential schedule
 
 def _choose(kind: str, value: str, options: tuple[str, ...]) -> str:
     "Return `value` if it is one of `options`, else a one-line error naming them."
     if value in options: return value
-    raise TinyDiffusionError(f"unknown {kind} {value!r}; use one of {', '.join(options)}" + did_you_mean(value, options))
+    raise TinyDiffusionError(f"unknown {kind} {value!r}; use one of {', '.join(options)}"
+                             + did_you_mean(value, options))
 
 def reveal_fraction(u: float, schedule: str = "cosine") -> float:
     "Share f(u) of the generated positions revealed by time u ∈ [0, 1] under `schedule`."
@@ -112,7 +114,7 @@ NOISE_PRECISIONS = ("float64", "float32")
 
 def gumbel_choice(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                   generator: Optional[torch.Generator] = None, noise: str = "float64") -> tuple[Tensor, Tensor]:
-    "Like `sample_logits` (logits [..., V] → ids, probs [...]), by Gumbel-max with the noise drawn in `noise` precision."
+    "Like `sample_logits` (logits [..., V] → ids, probs [...]), by Gumbel-max, the noise drawn in `noise` precision."
     _choose("noise precision", noise, NOISE_PRECISIONS)
     if temperature == 0: return sample_logits(logits, 0.0)
     dtype = torch.float64 if noise == "float64" else torch.float32
@@ -134,7 +136,7 @@ def _inverse_cdf(weights: Tensor, generator: Optional[torch.Generator]) -> tuple
 
 def choose_tokens(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0,
                   generator: Optional[torch.Generator] = None) -> tuple[Tensor, Tensor]:
-    "`sample_logits` for many rows [M,V] at once, fast and exact: (ids [M], probability of each under the filtered rule)."
+    "`sample_logits` for many rows [M,V] at once, fast and exact: (ids [M], probability of each under the filtering)."
     M, V = logits.shape
     if temperature == 0 or M == 0: return sample_logits(logits, temperature, top_k, top_p, generator=generator)
     z = logits.detach().to(torch.float64) / temperature                           # [M,V]
@@ -155,7 +157,8 @@ def choose_tokens(logits: Tensor, temperature: float = 1.0, top_k: int = 0, top_
 def _ranks(score: Tensor) -> Tensor:
     "Rank of each entry of `score` [B,T] within its row, highest first (0 = best): [B,T]."
     order = score.argsort(dim=1, descending=True, stable=True)
-    return torch.empty_like(order).scatter_(1, order, torch.arange(score.shape[1], device=score.device).expand_as(order))
+    positions = torch.arange(score.shape[1], device=score.device).expand_as(order)   # [B,T]: 0, 1, ... in each row
+    return torch.empty_like(order).scatter_(1, order, positions)
 
 def _to_reveal(strategy: str, s: int, steps: int, schedule: str, masked: Tensor, where: tuple,
                probs: Optional[Tensor], k: Optional[Tensor], threshold: float, generator) -> Tensor:
@@ -184,8 +187,9 @@ def _remask(share: float, masked: Tensor, generated: Tensor, just: Tensor, confi
 def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine", strategy: str = "confidence",
             temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator] = None,
             cache: bool = True, banned: Optional[list[int]] = None, on_step: Optional[Callable] = None,
-            threshold: float = 0.9, remask: float = 0.05, noise: Optional[str] = None) -> tuple[Tensor, Tensor, Tensor, int]:
-    "Fill every [MASK] of `x` [B,T] in at most `steps` steps; returns (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
+            threshold: float = 0.9, remask: float = 0.05,
+            noise: Optional[str] = None) -> tuple[Tensor, Tensor, Tensor, int]:
+    "Fill every [MASK] of `x` [B,T] in at most `steps` steps: (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
     _choose("schedule", schedule, REVEAL_SCHEDULES)
     _choose("strategy", strategy, STRATEGIES)
     x = x.clone()
@@ -193,7 +197,8 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
     generated = masked.clone()                                       # [B,T] what the sampler writes
     reveal_step = torch.where(masked, steps + 1, 0)                  # [B,T] steps+1 = not yet revealed
     confidence = torch.where(masked, 0.0, 1.0).double()              # [B,T]
-    counts = reveal_counts(int(masked.sum(1).max()), steps, schedule) if strategy in ("confidence", "random", "remask") else None
+    by_count = strategy in ("confidence", "random", "remask")      # strategies that reveal a scheduled number per step
+    counts = reveal_counts(int(masked.sum(1).max()), steps, schedule) if by_count else None
     debt = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)   # [B] remasked at the last step: reveal them too
     banned = _banned(True) if banned is None else banned
     logits, nfe, changed = None, 0, True
@@ -258,8 +263,12 @@ def plan_blocks(head: int, length: int, context: int, steps: int, block: int = 0
     blocks, seq, left = [], head, length
     while left > 0:
         if not blocks: keep, new = seq, min(left, context - seq, block or context)
-        elif block: new = min(left, block); keep = min(seq, context - new)
-        else: keep = min(seq, context // 2); new = min(left, context - keep)
+        elif block:
+            new = min(left, block)
+            keep = min(seq, context - new)
+        else:
+            keep = min(seq, context // 2)
+            new = min(left, context - keep)
         blocks.append((keep, new, min(steps, new)))
         seq, left = seq + new, left - new
     return blocks
@@ -307,7 +316,7 @@ class BlockCache:
 # %% ../nbs/09_sampling.ipynb #2c9b3842
 @dataclass
 class Generation:
-    "What `generate` returns: the texts, their token ids (prompt included, [BOS]/[EOS] not), the first sample's trace, the time taken."
+    "What `generate` returns: texts, token ids (prompt included, [BOS]/[EOS] not), first sample's trace, time taken."
     texts: list[str]
     token_ids: list[list[int]]
     trace: Optional[Trace]
@@ -359,7 +368,9 @@ def _layout(model, tokenizer, prompt, infill, length, steps) -> tuple[list[int],
             raise TinyDiffusionError(f"the prompt is {len(head) - 1} tokens but the model's context is {ctx}; "
                                      f"shorten the prompt to at most {ctx - 2} tokens")
         return head, [True] * len(head), length, steps
-    if prompt: raise TinyDiffusionError("pass either a prompt or an infill text, not both; put the prompt text into the infill text")
+    if prompt:
+        raise TinyDiffusionError("pass either a prompt or an infill text, not both; "
+                                 "put the prompt text into the infill text")
     if model.causal:
         raise TinyDiffusionError("infilling needs a diffusion (bidirectional) checkpoint: the autoregressive baseline "
                                  "only continues a prompt; use --prompt instead")
@@ -380,7 +391,7 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
              cache: bool = True, stop_at_eos: bool = True, precision: str = "fp32", threshold: float = 0.9,
              remask: float = 0.05, block_size: int = 0, block_cache: bool = False,
              noise: Optional[str] = None) -> Generation:
-    "Sample `num_samples` texts at once by iterative denoising (prompt, infill or SAR blocks); a causal model uses the AR baseline."
+    "Sample `num_samples` texts by iterative denoising (prompt, infill or SAR blocks), or AR if `model` is causal."
     head, fixed, length, steps = _layout(model, tokenizer, prompt, infill, length, steps)
     _check(length, min(steps, length) if model.causal else steps, temperature, top_k, top_p, num_samples, schedule,
            strategy, precision)                           # `steps` means nothing to the AR baseline
@@ -404,7 +415,7 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
                 torch.full((num_samples, new), MASK_ID, device=dev)], 1)    # [B,keep+new]: [BOS], context, masks
             start = x.shape[1] - new if infill is None else 0                        # first position of this block in x
             base = seq.shape[1] if infill is None else 0                             # ... and in seq
-            def live(s, xb, rs, cf, start=start, base=base, offset=done):
+            def live(s, xb, rs, cf, start=start, base=base, offset=done, seq=seq, reveal=reveal, conf=conf):
                 toks = seq[0, :base].tolist() + xb[0, start:].tolist()
                 rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
                 on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
@@ -463,7 +474,7 @@ def _ar_rows(model: Transformer, head: list[int], length: int, temperature: floa
 
 def _generate_ar(model, tokenizer, head, length, temperature, top_k, top_p, seed, num_samples, return_trace,
                  on_step, stop_at_eos, precision) -> Generation:
-    "The autoregressive baseline (KV cache, all samples in one batch) behind the same interface; its trace reveals one token per step."
+    "The AR baseline (KV cache, samples in one batch) behind the same interface; its trace reveals one token per step."
     dev, t0, rows = _device(model), time.perf_counter(), []
     gen = torch.Generator(dev).manual_seed(seed) if seed is not None else None
     with evaluating(model):
@@ -491,7 +502,7 @@ def sampling_options(cfg: Optional[SamplingConfig] = None, **overrides) -> dict:
 
 def interactive(model: Transformer, tokenizer: BookTokenizer, read: Callable[[str], str] = input,
                 write: Callable[[str], None] = print, ask: str = "prompt> ", **options) -> int:
-    "Answer prompts (or infill texts with [MASK:n] gaps) read line by line until EOF or Ctrl-C; returns how many were answered."
+    "Answer prompts (or infill texts with [MASK:n] gaps) read line by line until EOF or Ctrl-C; returns how many."
     answered = 0
     while True:
         try: line = read(ask)
