@@ -670,9 +670,9 @@ def self_train(self: Trainer, k: int) -> list[str]:
                    sequences=[before, len(self.seqs[k])],
                    path=str(path), read_back=inside, seconds=rec["seconds"])
     self.say(f"{name}: self-training: {'read back ' if inside else ''}{len(rec['texts'])} of its "
-             f"{len(self.data.stages[k])} "
-             f"texts (the lexically rarest), {self.tcfg.self_training_mask:.0%} masked and filled by the model, added: "
-             f"{before} → {len(self.seqs[k])} sequences; the stage's budget stays {self.steps_per_stage[k]} steps")
+             f"{len(self.data.stages[k])} texts (the lexically rarest), {self.tcfg.self_training_mask:.0%} masked and "
+             f"filled by the model, added: {before} → {len(self.seqs[k])} sequences; "
+             f"the stage's budget stays {self.steps_per_stage[k]} steps")
     return rec["texts"]
 
 
