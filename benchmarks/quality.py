@@ -40,7 +40,7 @@ The curriculum models run the preset's stage epochs times `--scale`; the flat MD
 epochs over all the training text (the sum of the stage epochs), so they see more tokens: compare them by FLOPs.
 AR stops after `--ar-patience` validations without a new best (it overfits long before the MDLMs stop improving).
 
-Every model validates on the same validation windows (lesson 04's validation chapters) every `--eval-every`
+Every model validates on the same validation windows (lesson 05's validation chapters) every `--eval-every`
 optimizer steps (default: one epoch of the whole training text), so the curves have the same compute resolution. The
 record holds, per validation: the step, stage, tokens seen, epochs of the training text, training FLOPs, validation
 BPC (exact for AR, the NELBO bound with its Monte Carlo standard error for MDLM) and wall time; per model,
