@@ -567,6 +567,9 @@ def process_notebooks(root: Path) -> Path:
         refresh_quarto_yml()
         nbdev.doclinks._build_modidx()
         nbdev_sidebar.__wrapped__()
+        for old in Path("_proc").glob("*.ipynb"):   # proc_nbs is incremental: drop what a renamed notebook left
+            if not (Path(get_config().nbs_path) / old.name).exists():
+                old.unlink()
         return Path(proc_nbs(n_workers=0))
     finally:
         os.chdir(cwd)
