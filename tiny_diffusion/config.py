@@ -90,7 +90,7 @@ class CurriculumConfig:
     patience: int = 0              # epochs without validation improvement before moving on early (0 = off)
     full_range_share: tuple[float, float] = (0.5, 1.0)  # share of each batch masked at t ~ U(0, 1] instead of the
                                    # stage's band: first value at the start of stage I, linear to the second at the
-                                   # end of the last stage ((0, 0) = bands only, as the seeds; (1, 1) = plain NELBO)
+                                   # end of the last stage ((0, 0) = the bands alone; (1, 1) = the plain NELBO)
 
 @dataclass
 class DataConfig:
