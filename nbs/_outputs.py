@@ -92,6 +92,7 @@ def _is_progress(line: str) -> bool:
 def _normalise(text: str) -> str:
     text = ANSI.sub("", text).replace(str(REPO), "<repo>").replace(str(Path.home()), "~")
     text = re.sub(r"/tmp/[^\s'\"),\]]+", "<tmp>", text)
+    text = re.sub(r"[^\s'\"(]*/site-packages/", "<site-packages>/", text)   # wherever the environment lives
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x?", text)
     text = re.sub(r'"model_id": "[0-9a-f]+"', '"model_id": "?"', text)
     lines = [ln.rstrip() for ln in text.split("\n") if not _is_progress(ln)]
