@@ -123,27 +123,40 @@ _CKPT = "a .pt file written by train, e.g. OUTPUT/checkpoints/best_model.pt"
 # pretrained.PRETRAINED's keys, written out: importing that module would load PyTorch for --help
 PRETRAINED_NAMES = ("all-MiniLM-L6-v2",)
 
-def build_parser() -> argparse.ArgumentParser:
-    "The `tiny-diffusion` argument parser."
-    p = argparse.ArgumentParser(prog="tiny-diffusion",
-                                description="Masked diffusion language models trained on one book, with a curriculum.")
-    p.add_argument("--version", action="version", version=f"tiny-diffusion {tiny_diffusion.__version__}")
-    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+# Flags several subcommands share: one type and one set of choices each, a help text per command
+def _add_book_arg(p: argparse.ArgumentParser, help: str = _BOOK, required: bool = False):
+    p.add_argument("--book", required=required, type=_book_arg, help=help)
 
+def _add_checkpoint_arg(p: argparse.ArgumentParser):
+    p.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
+
+def _add_device_arg(p: argparse.ArgumentParser, help: str, default: str | None = None):
+    p.add_argument("--device", choices=DEVICES, default=default, help=help)
+
+def _add_seed_arg(p: argparse.ArgumentParser, help: str, default: int | None = None):
+    p.add_argument("--seed", type=seed_number, default=default, help=help)
+
+# %% ../nbs/91_cli.ipynb #f4d3d183
+def _add_config(sub):
+    "`config show`: the configuration a preset and overrides give."
     c = sub.add_parser("config", help="show the configuration a preset and overrides give")
     csub = c.add_subparsers(dest="config_command", metavar="ACTION")
     show = csub.add_parser("show", help="print the configuration as JSON")
     add_config_args(show)
 
+def _add_prepare(sub):
+    "`prepare`: book → cached training files."
     pr = sub.add_parser("prepare", help="book → segments, difficulty, tokenizer, curriculum (cached)")
-    pr.add_argument("--book", required=True, type=_book_arg, help=_BOOK)
+    _add_book_arg(pr, required=True)
     pr.add_argument("--output", metavar="DIR",
                     help="folder the prepared files are written in (default: the preset's output_dir)")
     add_text_field_arg(pr)
     add_config_args(pr)
 
+def _add_train(sub):
+    "`train`: what to train, where, and from which checkpoint; then the overrides and the other modes."
     t = sub.add_parser("train", help="prepare the book, then train through the curriculum")
-    t.add_argument("--book", type=_book_arg, help=_BOOK)
+    _add_book_arg(t)
     add_text_field_arg(t)
     add_config_args(t)
     t.add_argument("--init", choices=PRETRAINED_NAMES, metavar="NAME",
@@ -153,6 +166,7 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--objective", choices=("mdlm", "ar"),
                    help="masked diffusion (mdlm, default) or the autoregressive baseline (ar)")
     t.add_argument("--output", metavar="DIR", help="output folder (default: the preset's output_dir)")
+    # --resume, --prepare-only, --test and --test-integration are one family: each chooses what the run does
     t.add_argument("--resume", action=OneOf, family="mode", metavar="PATH|auto",
                    help="continue from a checkpoint (latest.pt, best_stage{k}.pt, best_model.pt, "
                         "checkpoint_epoch_{n}.pt: a path, "
@@ -160,6 +174,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--overwrite", action="store_true",
                    help="start afresh in an output folder that holds another run's checkpoints "
                         "(deletes OUTPUT/checkpoints)")
+    _add_training_overrides(t)
+    _add_train_modes(t)
+
+def _add_training_overrides(t: argparse.ArgumentParser):
+    "`train`'s flags that override one setting of the configuration, and how the run reports."
     t.add_argument("--batch-size", type=positive_int, metavar="N",
                    help="sequences per optimizer step and process (training.batch_size)")
     t.add_argument("--learning-rate", type=positive_float, metavar="LR",
@@ -175,9 +194,12 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--mixed-precision", action="store_true",
                    help="bf16 (fp16 on older GPUs) where this device is faster at it, as training.precision=auto "
                         "measures; else fp32, said in a line")
-    t.add_argument("--device", choices=DEVICES, help="where to train (default: the config's training.device, auto)")
-    t.add_argument("--seed", type=seed_number, help="seed of every random choice (default: the config's seed)")
+    _add_device_arg(t, "where to train (default: the config's training.device, auto)")
+    _add_seed_arg(t, "seed of every random choice (default: the config's seed)")
     t.add_argument("--no-progress", action="store_true", help="no progress bars: a line per phase and epoch (for logs)")
+
+def _add_train_modes(t: argparse.ArgumentParser):
+    "`train`'s flags that run something other than a training run; they exclude each other and --resume."
     t.add_argument("--prepare-only", action=OneOf, family="mode", const=True, default=False,
                    help="prepare the book into OUTPUT (as `prepare --output OUTPUT`) and stop")
     t.add_argument("--test", action=OneOf, family="mode", const=True, default=False,
@@ -185,8 +207,11 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--test-integration", action=OneOf, family="mode", const=True, default=False,
                    help="prepare → 3 short stages → sample → evaluate on a book slice (≤ 30 s)")
 
+# %% ../nbs/91_cli.ipynb #6c59566f
+def _add_generate(sub):
+    "`generate`: sampling from a checkpoint."
     g = sub.add_parser("generate", help="generate text from a checkpoint by iterative denoising")
-    g.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
+    _add_checkpoint_arg(g)
     g.add_argument("--prompt", help="text the sample starts with (kept fixed)")
     g.add_argument("--infill", help='text with gaps to fill, e.g. "a dreary night of [MASK:5] that I beheld"')
     g.add_argument("--length", type=generation_length,
@@ -203,16 +228,17 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--temperature", type=non_negative_float, help="softmax temperature (0 = greedy)")
     g.add_argument("--num-samples", type=sample_count, default=1, metavar="N",
                    help=f"texts to generate (default 1, at most {MAX_SAMPLES})")
-    g.add_argument("--seed", type=seed_number, help="seed for reproducible samples")
-    g.add_argument("--device", choices=DEVICES, default="auto", help="where to run the model (default: auto)")
+    _add_seed_arg(g, "seed for reproducible samples")
+    _add_device_arg(g, "where to run the model (default: auto)", default="auto")
     g.add_argument("--show-steps", action="store_true", help="animate the denoising in the terminal")
     g.add_argument("--gif", metavar="PATH", help="also save the denoising of the first sample as a GIF")
     g.add_argument("--interactive", action="store_true", help="a prompt loop; Ctrl-D or Ctrl-C ends it")
 
+def _add_evaluate(sub):
+    "`evaluate`: the report on a checkpoint."
     e = sub.add_parser("evaluate", help="likelihood, style, coherence, diversity and memorisation report")
-    e.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
-    e.add_argument("--book", type=_book_arg,
-                   help="the training book (default: the one the checkpoint was prepared from)")
+    _add_checkpoint_arg(e)
+    _add_book_arg(e, help="the training book (default: the one the checkpoint was prepared from)")
     e.add_argument("--reference", action="append", default=[], metavar="PATH|NAME", type=_book_arg,
                    help="another author's book for Burrows' Delta (repeatable); checked before any work and used "
                         "without --style-analysis")
@@ -232,23 +258,36 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--n-t", type=positive_int, default=8, metavar="N",
                    help="repeats of MDLM's held-out bound, for its standard error (default 8)")
     e.add_argument("--output", metavar="DIR", help="report folder (default: next to the checkpoint, eval/)")
-    e.add_argument("--seed", type=seed_number, default=0, help="seed of the generated samples (default 0)")
+    _add_seed_arg(e, "seed of the generated samples (default 0)", default=0)
     e.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     e.add_argument("--split", choices=("test", "validation"), default="test",
                    help="the held-out chapters scored: test (default; touched by nothing else) or validation")
 
+def _add_serve(sub):
+    "`serve`: the live denoising page."
     s = sub.add_parser("serve", help="a local web page that shows denoising live")
-    s.add_argument("--checkpoint", required=True, metavar="PATH", help=_CKPT)
+    _add_checkpoint_arg(s)
     s.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=port, default=8765, help="port (default 8765; 0 picks a free one)")
-    s.add_argument("--device", choices=DEVICES, default="cpu", help="where to run the model (default: cpu)")
+    _add_device_arg(s, "where to run the model (default: cpu)", default="cpu")
 
+def _add_docs(sub):
+    "`docs`: the documentation site, built offline."
     d = sub.add_parser("docs", help="build the documentation site into _docs/ and README.md, offline")
     d.add_argument("--readme-only", action="store_true", help="only regenerate README.md")
     d.add_argument("--serve", action="store_true", help="then serve _docs/ on http://127.0.0.1:PORT until Ctrl-C")
     d.add_argument("--port", type=port, default=8000, help="port for --serve (default 8000; 0 picks a free one)")
-    return p
 
+# %% ../nbs/91_cli.ipynb #b83096f9
+def build_parser() -> argparse.ArgumentParser:
+    "The `tiny-diffusion` argument parser: one subparser per command, in the order `--help` lists them."
+    p = argparse.ArgumentParser(prog="tiny-diffusion",
+                                description="Masked diffusion language models trained on one book, with a curriculum.")
+    p.add_argument("--version", action="version", version=f"tiny-diffusion {tiny_diffusion.__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    for add_command in (_add_config, _add_prepare, _add_train, _add_generate, _add_evaluate, _add_serve, _add_docs):
+        add_command(sub)
+    return p
 
 # %% ../nbs/91_cli.ipynb #1d3dfe1c
 def parse(argv: Sequence[str]) -> argparse.Namespace:
