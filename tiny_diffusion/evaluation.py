@@ -402,6 +402,65 @@ def _no_coherence(reason: str) -> dict:
     return dict(adjacent=float("nan"), baseline=float("nan"), lift=float("nan"), duplicate_pairs=float("nan"), pairs=0,
                 note=reason)
 
+def _sentence_groups(samples: Sequence[str], train_paragraphs: Sequence[str], heldout: Optional[str],
+                     train_text: str) -> tuple[list[list[str]], list[list[str]], list[list[str]]]:
+    "The sentences of each sample, training paragraph and held-out paragraph, split by one Punkt model for all."
+    held_pars = [p for p in heldout.split("\n\n") if p.strip()] if heldout else []
+    groups = _groups_of(list(samples) + list(train_paragraphs) + held_pars, train_text)
+    n_samples, n_book = len(samples), len(train_paragraphs)
+    return groups[:n_samples], groups[n_samples:n_samples + n_book], groups[n_samples + n_book:]
+
+def _style(samples: Sequence[str], train_paragraphs: Sequence[str], train_text: str,
+           sample_groups: list[list[str]], book_groups: list[list[str]]) -> tuple[dict, dict]:
+    "Sentence lengths, word lengths and MATTR of the samples against the book; and the raw sentence lengths."
+    raw = dict(sample_lengths=sentence_lengths([s for g in sample_groups for s in g]),
+               book_lengths=sentence_lengths([s for g in book_groups for s in g]))
+    sample_wl = word_lengths(" ".join(samples))
+    if not sample_wl: raise TinyDiffusionError("the samples contain no words; train longer or check the tokenizer")
+    window = max(2, min(50, max(len(words(x)) for x in samples)))   # short samples: a shorter window, same for both
+    style = dict(sentence_length=distribution_distance(raw["sample_lengths"], raw["book_lengths"]),
+                 word_length=distribution_distance(sample_wl, word_lengths(train_text)),
+                 mattr=dict(samples=mattr(samples, window), book=mattr(train_paragraphs, window), window=window))
+    return style, raw
+
+def _diversity(samples: Sequence[str], train_text: str, rng: np.random.Generator) -> dict:
+    "distinct-1/2/3 and 4-gram repetition of the samples, and of random book spans of the same lengths."
+    book_like = _spans_like(words(train_text), [len(words(s)) for s in samples], rng)
+    div = lambda ts: {**{f"distinct_{n}": distinct_n(ts, n) for n in (1, 2, 3)}, "repetition": repetition_rate(ts)}
+    return dict(samples=div(samples), book=div(book_like))
+
+def _memorisation(samples: Sequence[str], mem: Memorizer) -> dict:
+    "The share of the samples' 8-grams found in the book, and the longest span any sample copies."
+    copies = [mem.longest_copy(s) for s in samples]                  # (words, text) per sample
+    best = int(np.argmax([c[0] for c in copies]))
+    return dict(overlap_8gram=mem.overlap(samples), longest_span_words=copies[best][0],
+                longest_span_text=copies[best][1], longest_span_sample=best)
+
+def _pick_paragraphs(groups: Sequence[list[str]], n_sentences: int, rng: np.random.Generator) -> list[list[str]]:
+    "Random paragraphs of two sentences or more, about `n_sentences` sentences in all."
+    picked, n = [], 0
+    for i in rng.permutation(len(groups)):
+        g = groups[i][:max(2, n_sentences - n)]
+        if len(g) < 2: continue
+        picked.append(g)
+        n += len(g)
+        if n >= n_sentences: break
+    return picked
+
+def _coherence_of(sample_groups: list[list[str]], book_groups: list[list[str]], held_groups: list[list[str]],
+                    embed: Callable, n_sentences: int, rng: np.random.Generator, repetition: float) -> dict:
+    "Coherence of the samples, of random book paragraphs and (when there are some) of held-out ones."
+    picked = _pick_paragraphs(book_groups, n_sentences, rng)
+    held_picked = _pick_paragraphs(held_groups, n_sentences, rng)
+    multi = [g for g in sample_groups if len(g) >= 2]
+    sents = [x for g in multi + picked + held_picked for x in g]
+    table = dict(zip(sents, np.asarray(embed(sents))))       # one call: a fitted fallback embedder shares one space
+    cached = lambda ss: np.stack([table[x] for x in ss])
+    coh = lambda gs: coherence(gs, cached) if gs else _no_coherence("no text has two sentences")
+    out = dict(samples=coh(multi), book=coh(picked), repetition=repetition)
+    if held_picked: out["heldout"] = coh(held_picked)
+    return out
+
 def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], references: Optional[dict[str, str]] = None,
                  book_name: str = "book", heldout: Optional[str] = None, embed: Optional[Callable] = None,
                  n_words: int = 60, book_sentences: int = 400, seed: int = 0, return_raw: bool = False,
@@ -411,55 +470,21 @@ def text_metrics(samples: Sequence[str], train_paragraphs: Sequence[str], refere
     if not samples: raise TinyDiffusionError("no non-empty samples to evaluate; generate longer samples")
     rng, train_text = np.random.default_rng(seed), "\n\n".join(train_paragraphs)
     reference = heldout_slices(heldout, [len(s) for s in samples], rng) if heldout else None   # the reference row
-    held_pars = [p for p in heldout.split("\n\n") if p.strip()] if heldout else []
-    groups = _groups_of(list(samples) + list(train_paragraphs) + held_pars, train_text)   # one Punkt model for all
-    sample_groups, book_groups = groups[:len(samples)], groups[len(samples):len(samples) + len(train_paragraphs)]
-    held_groups = groups[len(samples) + len(train_paragraphs):]
-    book_sents = [s for g in book_groups for s in g]
-    sample_sents = [s for g in sample_groups for s in g]
-    raw = dict(sample_lengths=sentence_lengths(sample_sents), book_lengths=sentence_lengths(book_sents))
-    sample_wl = word_lengths(" ".join(samples))
-    if not sample_wl: raise TinyDiffusionError("the samples contain no words; train longer or check the tokenizer")
-    out = dict(style=dict(sentence_length=distribution_distance(raw["sample_lengths"], raw["book_lengths"]),
-                          word_length=distribution_distance(sample_wl, word_lengths(train_text))))
-    window = max(2, min(50, max(len(words(x)) for x in samples)))   # short samples: a shorter window, same for both
-    out["style"]["mattr"] = dict(samples=mattr(samples, window), book=mattr(train_paragraphs, window), window=window)
+    sample_groups, book_groups, held_groups = _sentence_groups(samples, train_paragraphs, heldout, train_text)
+    style, raw = _style(samples, train_paragraphs, train_text, sample_groups, book_groups)
     if references:
         cands = {book_name: train_text, **{k: v for k, v in references.items() if k != book_name}}
-        out["style"]["delta"] = _delta(samples, cands, book_name, n_words, delta_min_words, heldout, reference)
-    lengths = [len(words(s)) for s in samples]
-    book_like = _spans_like(words(train_text), lengths, rng)
-    div = lambda ts: {**{f"distinct_{n}": distinct_n(ts, n) for n in (1, 2, 3)}, "repetition": repetition_rate(ts)}
-    out["diversity"] = dict(samples=div(samples), book=div(book_like))
+        style["delta"] = _delta(samples, cands, book_name, n_words, delta_min_words, heldout, reference)
+    out = dict(style=style, diversity=_diversity(samples, train_text, rng))
     mem = Memorizer(train_text)
-    copies = [mem.longest_copy(s) for s in samples]
-    best = int(np.argmax([c[0] for c in copies]))
-    out["memorisation"] = dict(overlap_8gram=mem.overlap(samples), longest_span_words=copies[best][0],
-                               longest_span_text=copies[best][1], longest_span_sample=best)
+    out["memorisation"] = _memorisation(samples, mem)
     if judge is not None:
         vocab, pairs = set(mem.words), set(ngrams(mem.words, 2))
         out["generative"] = dict(judge=judge.name, samples=sample_statistics(samples, judge, vocab, pairs))
         if reference: out["generative"]["heldout"] = sample_statistics(reference, judge, vocab, pairs)
     if embed is not None:
-        # random paragraphs of two sentences or more, ~book_sentences in all
-        def pick(gs):
-            picked, n = [], 0
-            for i in rng.permutation(len(gs)):
-                g = gs[i][:max(2, book_sentences - n)]
-                if len(g) < 2: continue
-                picked.append(g)
-                n += len(g)
-                if n >= book_sentences: break
-            return picked
-        picked, held_picked = pick(book_groups), pick(held_groups)
-        multi = [g for g in sample_groups if len(g) >= 2]
-        sents = [x for g in multi + picked + held_picked for x in g]
-        table = dict(zip(sents, np.asarray(embed(sents))))       # one call: a fitted fallback embedder shares one space
-        cached = lambda ss: np.stack([table[x] for x in ss])
-        coh = lambda gs: coherence(gs, cached) if gs else _no_coherence("no text has two sentences")
-        out["coherence"] = dict(samples=coh(multi), book=coh(picked),
-                                repetition=out["diversity"]["samples"]["repetition"])
-        if held_picked: out["coherence"]["heldout"] = coh(held_picked)
+        out["coherence"] = _coherence_of(sample_groups, book_groups, held_groups, embed, book_sentences, rng,
+                                           out["diversity"]["samples"]["repetition"])
     if return_raw: out["raw"] = raw
     return out
 
@@ -526,8 +551,8 @@ def verdicts(report: dict) -> list[str]:
                        f"against {o['accuracy']:.1%} for {o['name']} from the left context alone")
     return out
 
-def _rows(report: dict) -> list[tuple[str, str, str]]:
-    "(metric, model, book/reference) rows of the headline numbers."
+def _likelihood_rows(report: dict) -> list[tuple[str, str, str]]:
+    "BPC and perplexity of the split, then the two count baselines, then the generation speed."
     rows, lk = [], report.get("likelihood")
     if lk:
         se = f" ± {lk['bpc_se']:.3f}" if lk.get("bpc_se") else " (exact)"
@@ -544,15 +569,21 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         passes = f", {g['passes_per_token']:.2f} passes/token" if 'passes_per_token' in g else ""
         rows.append(("generation speed", f"{g['tokens_per_second']:.0f} tok/s",
                      f"{g['samples']} × {g['length']} tokens" + passes))
-    gen = report.get("generative")
-    if gen:
-        s, h = gen["samples"], gen.get("heldout", {})
-        rows += [("gen-PPL (judge)", f"{s['gen_ppl']:.1f}", _fmt(h.get("gen_ppl"), 1) + " held-out text"),
-                 ("token entropy (bits)", f"{s['token_entropy']:.2f}", _fmt(h.get("token_entropy"), 2)),
-                 ("words found in the book", f"{s['book_words']:.1%}", f"{h['book_words']:.1%}" if h else ""),
-                 ("English words (wordfreq)", f"{s['english_words']:.1%}", f"{h['english_words']:.1%}" if h else ""),
-                 ("word pairs found in the book", f"{s['pairs']:.1%}", f"{h['pairs']:.1%}" if h else "")]
-    st = report.get("style", {})
+    return rows
+
+def _judge_rows(gen: Optional[dict]) -> list[tuple[str, str, str]]:
+    "What the judge and the book's vocabulary make of the samples, and of held-out text of the same lengths."
+    if not gen: return []
+    s, h = gen["samples"], gen.get("heldout", {})
+    return [("gen-PPL (judge)", f"{s['gen_ppl']:.1f}", _fmt(h.get("gen_ppl"), 1) + " held-out text"),
+            ("token entropy (bits)", f"{s['token_entropy']:.2f}", _fmt(h.get("token_entropy"), 2)),
+            ("words found in the book", f"{s['book_words']:.1%}", f"{h['book_words']:.1%}" if h else ""),
+            ("English words (wordfreq)", f"{s['english_words']:.1%}", f"{h['english_words']:.1%}" if h else ""),
+            ("word pairs found in the book", f"{s['pairs']:.1%}", f"{h['pairs']:.1%}" if h else "")]
+
+def _style_rows(st: dict) -> list[tuple[str, str, str]]:
+    "Sentence and word lengths, MATTR and Burrows' Delta of the samples against the book."
+    rows = []
     if "sentence_length" in st:
         sl = st["sentence_length"]
         rows += [("sentence length (words)", f"{sl['mean_a']:.1f}", f"{sl['mean_b']:.1f}"),
@@ -567,14 +598,22 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
         rows.append(("Burrows' Delta rank", rank, f"held-out text: {d['heldout_rank']}" if "heldout_rank" in d else ""))
         if "book_distance" in d:
             rows.append(("Delta distance to the book", f"{d['book_distance']:.2f}", _fmt(d.get("heldout_distance"), 2)))
-    if "coherence" in report:
-        c = report["coherence"]
-        s, b, h = _coh(c["samples"]), _coh(c["book"]), _coh(c.get("heldout", {}))
-        ref = lambda k: f"{_fmt(h.get(k))} held-out / {_fmt(b.get(k))} book" if h else _fmt(b.get(k))
-        if "lift" in s: rows.append(("coherence lift (adjacent − random pair)", _fmt(s["lift"]), ref("lift")))
-        rows.append(("coherence (adjacent cos)", _fmt(s.get("adjacent")), ref("adjacent")))
-        if "duplicate_pairs" in s:
-            rows.append(("  adjacent sentences repeating", _fmt(s["duplicate_pairs"], 2), ref("duplicate_pairs")))
+    return rows
+
+def _coherence_rows(c: Optional[dict]) -> list[tuple[str, str, str]]:
+    "Coherence lift, adjacent cosine and adjacent repeats of the samples, against held-out text and the book."
+    if c is None: return []
+    s, b, h = _coh(c["samples"]), _coh(c["book"]), _coh(c.get("heldout", {}))
+    ref = lambda k: f"{_fmt(h.get(k))} held-out / {_fmt(b.get(k))} book" if h else _fmt(b.get(k))
+    rows = [("coherence lift (adjacent − random pair)", _fmt(s["lift"]), ref("lift"))] if "lift" in s else []
+    rows.append(("coherence (adjacent cos)", _fmt(s.get("adjacent")), ref("adjacent")))
+    if "duplicate_pairs" in s:
+        rows.append(("  adjacent sentences repeating", _fmt(s["duplicate_pairs"], 2), ref("duplicate_pairs")))
+    return rows
+
+def _copying_rows(report: dict) -> list[tuple[str, str, str]]:
+    "Diversity and memorisation of the samples against the book, then infilling against the n-gram and the judge."
+    rows = []
     if "diversity" in report:
         s, b = report["diversity"]["samples"], report["diversity"]["book"]
         rows += [(f"distinct-{n}", _fmt(s[f'distinct_{n}']), _fmt(b[f'distinct_{n}'])) for n in (1, 2, 3)]
@@ -589,6 +628,11 @@ def _rows(report: dict) -> list[tuple[str, str, str]]:
                      "; ".join(f"{v['name']}: {v['accuracy']:.1%} / {v['nll']:.2f}"
                                for k, v in r.items() if k != "model")))
     return rows
+
+def _rows(report: dict) -> list[tuple[str, str, str]]:
+    "(metric, model, book/reference) rows of the headline numbers."
+    return (_likelihood_rows(report) + _judge_rows(report.get("generative")) + _style_rows(report.get("style", {}))
+            + _coherence_rows(report.get("coherence")) + _copying_rows(report))
 
 def summary_table(report: dict) -> str:
     "The report's headline numbers as a plain-text table (what `tiny-diffusion evaluate` prints), then its verdicts."
@@ -792,6 +836,147 @@ class _Progress:
     def __call__(self, msg: str):
         if self.on: print(f"evaluate [{time.perf_counter() - self.t0:5.1f} s] {msg}", file=sys.stderr, flush=True)
 
+def _check_arguments(checkpoint, judge, references: Sequence, samples: int, infill_sentences: int,
+                     split: str) -> tuple[list[Path], Optional[ModelJudge]]:
+    "Every mistake a user can make, each as one line before any work: the options, the reference books, the judge."
+    if split not in ("test", "validation"):
+        raise TinyDiffusionError(f"unknown split {split!r}; use --split test (the default) or --split validation")
+    if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
+    if infill_sentences < 0:
+        raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
+    ref_paths = check_references(references)                          # a bad name fails now, not after a minute
+    if judge is None: return ref_paths, None
+    if not Path(judge).is_file():
+        raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; pass an AR checkpoint of the same book")
+    if Path(judge).resolve() == Path(checkpoint).resolve():
+        raise TinyDiffusionError("the judge is the checkpoint being evaluated; "
+                                 "pass a model that did not write the samples")
+    return ref_paths, ModelJudge(judge)            # an MDLM judge is refused now, not after sampling
+
+def _open_checkpoint(checkpoint, book, output_dir):
+    "The loaded checkpoint, the book it was trained on, its run folder and the folder the report goes to."
+    from tiny_diffusion.checkpoint import load_checkpoint
+    ck = load_checkpoint(checkpoint)
+    if "test_fraction" not in ck.state["config"].get("curriculum", {}):
+        raise TinyDiffusionError(f"{checkpoint} was trained before the validation and test splits, on chapters now in "
+                                 "them: its score would not be honest; train it again to evaluate it")
+    run_dir = Path(checkpoint).resolve().parent.parent                # RUN/checkpoints/NAME.pt
+    book = book if book is not None else recorded_book(ck.state, run_dir)
+    if book is None:
+        raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
+    out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
+    return ck, book, run_dir, out_dir
+
+def _split_data(ck, book, run_dir: Path, split: str, progress: bool, say):
+    "The prepared book, its title, the training paragraphs (the book minus validation and test) and `split`'s."
+    from tiny_diffusion.curriculum import prepare, prepared_dir, split_texts
+    say(f"the {split} split and the training text of {book}")
+    # where train put it (RUN/ or RUN/data/): a cache hit
+    prep = prepare(book, prepared_dir(run_dir), ck.config, quiet=not progress)
+    bk = load_book(book, max_chars=ck.config.data.max_chars)
+    held = set(prep.validation) | set(prep.test)
+    train_pars = [p for p in bk.paragraphs if p not in held]
+    return prep, bk.title, train_pars, split_texts(prep, split)      # the paragraphs every held-out number is about
+
+def _header(checkpoint, ck, title: str, split: str) -> dict:
+    "What is evaluated: the checkpoint, its book, objective, size and how far training got."
+    cfg = ck.config.model
+    return dict(checkpoint=str(checkpoint), book=title, objective=ck.objective,
+                parameters=sum(p.numel() for p in ck.model.parameters()),
+                model={k: getattr(cfg, k) for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
+                step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"), split=split)
+
+def _likelihood(ck, prep, split: str, n_t: int, seed: int, say) -> dict:
+    "Bits per character and perplexity of `split`, every window in fp32 (a bound for MDLM), and what they condition on."
+    from tiny_diffusion.autoregressive import score_split
+    say(f"{split} likelihood on every window, fp32 ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
+    lk = score_split(ck.model, prep, split, ck.objective, n_t=n_t, seed=seed, tokenizer=ck.tokenizer)
+    return {**lk, "perplexity": lk["ppl"],
+            "conditioned_on": "[BOS] and the text before it in its window" if ck.objective == "ar"
+            else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
+
+def _baselines(tok, prep, texts: Sequence[str], order: int, say) -> tuple[NgramJudge, dict]:
+    "The Kneser-Ney judge of the training text, and the add-one unigram and Kneser-Ney BPC of `texts`."
+    say(f"baselines: add-one unigram and Kneser-Ney {order}-gram of the training text")
+    ngram_judge = NgramJudge(tok, prep.stages[-1], order)    # counted on the text the trainer's baseline uses
+    return ngram_judge, count_baselines(tok, prep.stages[-1], texts, order, model=ngram_judge.model)
+
+def _mask_levels(ck, texts: Sequence[str], n_windows: int, seed: int, say) -> dict[float, float]:
+    "An MDLM's loss at each masking level, on the first `n_windows` windows of `texts`."
+    from tiny_diffusion.mdlm import chunk_for_scoring, loss_by_mask_level
+    say("loss by masking level")
+    chunks = chunk_for_scoring(ck.tokenizer, texts, ck.model.cfg.max_seq_len)
+    levels = loss_by_mask_level(ck.model, chunks.tokens[:n_windows], chunks.pad_mask[:n_windows], seed=seed)
+    return {float(k): float(v) for k, v in levels.items()}
+
+def _generate(ck, samples: int, seed: int, say):
+    "`samples` unconditional samples with the checkpoint's sampling settings, and their speed."
+    from tiny_diffusion.sampling import generate, sampling_options
+    opts = sampling_options(ck.config.sampling, num_samples=samples)
+    say(f"generating {samples} samples of {opts['length']} tokens")
+    # a minute on a CPU
+    with heartbeat(say, f"generating {samples} samples"): gen = generate(ck.model, ck.tokenizer, seed=seed, **opts)
+    return gen, dict(samples=samples, length=opts["length"], seconds=gen.seconds,
+                     tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
+                     passes_per_token=gen.nfe / max(gen.new_tokens, 1),
+                     options={k: v for k, v in opts.items() if k != "num_samples"})
+
+def _embedder(cfg, seed: int, report: dict) -> Callable:
+    "The sentence embedder of the run's config; it records in `report` which embedder it used."
+    from tiny_diffusion.difficulty import embed_sentences
+    def embed(ss):
+        vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
+        return vecs
+    return embed
+
+def _sample_metrics(texts: Sequence[str], book, ref_paths: Sequence[Path], train_pars: Sequence[str],
+                    heldout: Sequence[str], judge, embed: Optional[Callable], seed: int, delta_min_words: int,
+                    say) -> tuple[dict, list[str]]:
+    "`text_metrics` of the samples `texts` (with their raw sentence lengths), and notes on what was skipped."
+    name = _book_name(book)
+    refs = {p.stem: load_book(p).text for p in ref_paths if p.stem != name}
+    notes = []
+    if not refs:
+        notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
+    if embed is None: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
+    say(f"sample metrics (judge: {judge.name}{'; sentence embeddings' if embed is not None else ''})")
+    metrics = text_metrics(texts, train_pars, refs or None, name, heldout="\n\n".join(heldout), embed=embed,
+                           seed=seed, return_raw=True, judge=judge, delta_min_words=delta_min_words)
+    return metrics, notes
+
+def _infilling(ck, texts: Sequence[str], n_sentences: int, ngram_judge: NgramJudge, ngram_order: int,
+               model_judge: Optional[ModelJudge], split: str, seed: int, say) -> tuple[dict, list[str]]:
+    "Infilling scores on up to `n_sentences` sentences of `texts` for each mode, and a note when the judge is left out."
+    say(f"infilling on up to {n_sentences} {split} sentences (random 15 % and one span of 5-10 tokens)")
+    sents = [s for g in split_sentences(list(texts)) for s in g if len(words(s)) >= 8]
+    sents = [sents[i] for i in sorted(np.random.default_rng(seed).permutation(len(sents))[:n_sentences])]
+    tok, max_tokens = ck.tokenizer, ck.model.cfg.max_seq_len - 2
+    same_tok = model_judge is not None and model_judge.tokenizer.to_str() == tok.to_str()
+    notes = ["infilling: the AR judge has another tokenizer, so it is not compared"] \
+        if model_judge is not None and not same_tok else []
+    scorers = [("model", "this model", ck.model, ck.objective),                   # (key, name, model, objective)
+               ("ngram", f"Kneser-Ney {ngram_order}-gram", ngram_judge.model, "ngram")]
+    if same_tok: scorers.append(("judge", "AR judge", model_judge.model, "ar"))
+    scores = {mode: {key: dict(name=name, **infilling_scores(m, tok, sents, obj, mode, seed, max_tokens=max_tokens))
+                     for key, name, m, obj in scorers}
+              for mode in ("random", "span")}
+    return scores, notes
+
+def _finish_report(report: dict, samples: list[str], raw: dict, plots: list[Path], notes: list[str],
+                   out_dir: Path, say) -> dict:
+    "Add the notes, plots, samples, verdicts and total time to `report`; write report.json and report.md."
+    say("writing the report")
+    report["notes"] = notes
+    plots.append(plot_sentence_lengths(raw["sample_lengths"], raw["book_lengths"], out_dir / "sentence_lengths.png"))
+    report["plots"] = [str(p) for p in plots]
+    report["samples"] = samples
+    report["verdicts"] = verdicts(report)
+    report["seconds"] = time.perf_counter() - say.t0
+    paths = write_report(report, out_dir)
+    report["files"] = {k: str(v) for k, v in paths.items()}
+    say(f"done: {paths['markdown']}")
+    return report
+
 def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, references: Sequence = (),
              samples: int = 20, output_dir: Union[str, Path, None] = None, style_analysis: bool = True,
              seed: int = 0, n_t: int = 8, mask_level_sequences: int = 32, judge: Union[str, Path, None] = None,
@@ -799,117 +984,32 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
              progress: bool = True, split: str = "test") -> dict:
     "Score a checkpoint on `split` (test, or validation) against count baselines, a judge, infilling; write the report."
     import torch
-    from tiny_diffusion.checkpoint import load_checkpoint
-    from tiny_diffusion.autoregressive import score_split
-    if split not in ("test", "validation"):
-        raise TinyDiffusionError(f"unknown split {split!r}; use --split test (the default) or --split validation")
-    if samples < 1: raise TinyDiffusionError(f"samples must be at least 1, not {samples}; pass --samples 20")
-    if infill_sentences < 0:
-        raise TinyDiffusionError(f"infill_sentences must be >= 0 (0 = off), not {infill_sentences}")
-    say, t0 = _Progress(progress), time.perf_counter()
-    ref_paths = check_references(references)                          # a bad name fails now, not after a minute
-    if judge is not None:
-        if not Path(judge).is_file():
-            raise TinyDiffusionError(f"judge checkpoint {str(judge)!r} not found; "
-                                     "pass an AR checkpoint of the same book")
-        if Path(judge).resolve() == Path(checkpoint).resolve():
-            raise TinyDiffusionError("the judge is the checkpoint being evaluated; "
-                                     "pass a model that did not write the samples")
-    model_judge = ModelJudge(judge) if judge is not None else None    # an MDLM judge is refused now, not after sampling
-    ck = load_checkpoint(checkpoint)
-    cfg, model, tok = ck.config, ck.model, ck.tokenizer
-    if "test_fraction" not in ck.state["config"].get("curriculum", {}):
-        raise TinyDiffusionError(f"{checkpoint} was trained before the validation and test splits, on chapters now in "
-                                 "them: its score would not be honest; train it again to evaluate it")
-    run_dir = Path(checkpoint).resolve().parent.parent
-    book = book if book is not None else recorded_book(ck.state, run_dir)
-    if book is None:
-        raise TinyDiffusionError(f"{checkpoint} does not record its book; pass it with --book PATH_OR_NAME")
-    out_dir = Path(output_dir) if output_dir is not None else run_dir / "eval"
+    say = _Progress(progress)                          # one line per phase on stderr; its clock times the whole run
+    # every mistake a user can make, before any work
+    ref_paths, model_judge = _check_arguments(checkpoint, judge, references, samples, infill_sentences, split)
+    # the checkpoint, its book, the split scored and the training text
+    ck, book, run_dir, out_dir = _open_checkpoint(checkpoint, book, output_dir)
     torch.manual_seed(seed)
-    from tiny_diffusion.curriculum import prepare, prepared_dir, split_texts
-    from tiny_diffusion.mdlm import chunk_for_scoring
-    from tiny_diffusion.sampling import generate, sampling_options
-    say(f"the {split} split and the training text of {book}")
-    # where train put it (RUN/ or RUN/data/): a cache hit
-    prep = prepare(book, prepared_dir(run_dir), cfg, quiet=not progress)
-    bk = load_book(book, max_chars=cfg.data.max_chars)
-    held = set(prep.validation) | set(prep.test)
-    train_pars = [p for p in bk.paragraphs if p not in held]
-    texts = split_texts(prep, split)                                   # the paragraphs every held-out number is about
-    report = dict(checkpoint=str(checkpoint), book=bk.title, objective=ck.objective,
-                  parameters=sum(p.numel() for p in model.parameters()),
-                  model={k: getattr(cfg.model, k)
-                         for k in ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len")},
-                  step=ck.state.get("step"), epoch=ck.state.get("epoch"), stage=ck.state.get("stage"), split=split)
-    say(f"{split} likelihood on every window, fp32 ({'exact' if ck.objective == 'ar' else f'NELBO, {n_t} repeats'})")
-    chunks = chunk_for_scoring(tok, texts, model.cfg.max_seq_len)
-    lk = score_split(model, prep, split, ck.objective, n_t=n_t, seed=seed, tokenizer=tok)
-    report["likelihood"] = {**lk, "perplexity": lk["ppl"],
-                            "conditioned_on": "[BOS] and the text before it in its window" if ck.objective == "ar"
-                            else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
-    say(f"baselines: add-one unigram and Kneser-Ney {ngram_order}-gram of the training text")
-    ngram_judge = NgramJudge(tok, prep.stages[-1], ngram_order)  # counted on the text the trainer's baseline uses
-    report["baselines"] = count_baselines(tok, prep.stages[-1], texts, ngram_order, model=ngram_judge.model)
+    prep, title, train_pars, texts = _split_data(ck, book, run_dir, split, progress, say)
+    report = _header(checkpoint, ck, title, split)
+    # likelihood of the split, and what counting alone achieves on the same characters
+    report["likelihood"] = _likelihood(ck, prep, split, n_t, seed, say)
+    ngram_judge, report["baselines"] = _baselines(ck.tokenizer, prep, texts, ngram_order, say)
     plots = []
-    if ck.objective == "mdlm":
-        from tiny_diffusion.mdlm import loss_by_mask_level
-        say("loss by masking level")
-        levels = loss_by_mask_level(model, chunks.tokens[:mask_level_sequences],
-                                    chunks.pad_mask[:mask_level_sequences], seed=seed)
-        report["loss_by_mask_level"] = {float(k): float(v) for k, v in levels.items()}
+    if ck.objective == "mdlm":                         # how the loss grows with the share of masked tokens
+        report["loss_by_mask_level"] = _mask_levels(ck, texts, mask_level_sequences, seed, say)
         plots.append(plot_mask_levels(report["loss_by_mask_level"], out_dir / "loss_by_mask_level.png"))
-    opts = sampling_options(cfg.sampling, num_samples=samples)
-    say(f"generating {samples} samples of {opts['length']} tokens")
-    # a minute on a CPU
-    with heartbeat(say, f"generating {samples} samples"): gen = generate(model, tok, seed=seed, **opts)
-    report["generation"] = dict(samples=samples, length=opts["length"], seconds=gen.seconds,
-                                tokens_per_second=samples * gen.new_tokens / max(gen.seconds, 1e-9),
-                                passes_per_token=gen.nfe / max(gen.new_tokens, 1),
-                                options={k: v for k, v in opts.items() if k != "num_samples"})
-    name, embed = _book_name(book), None
-    refs = {p.stem: load_book(p).text for p in ref_paths if p.stem != name}
-    if style_analysis:
-        from tiny_diffusion.difficulty import embed_sentences
-        def embed(ss):
-            vecs, report["coherence_embedder"] = embed_sentences(ss, cfg.data.embedding_model, seed)
-            return vecs
-    notes = []
-    if not refs:
-        notes.append("Burrows' Delta skipped: pass --reference books by other authors (e.g. pride_and_prejudice)")
-    if not style_analysis: notes.append("coherence skipped: sentence embeddings are off (use --style-analysis)")
-    scorer = model_judge or ngram_judge
-    say(f"sample metrics (judge: {scorer.name}{'; sentence embeddings' if style_analysis else ''})")
-    metrics = text_metrics(gen.texts, train_pars, refs or None, name, heldout="\n\n".join(texts), embed=embed,
-                           seed=seed, return_raw=True, judge=scorer, delta_min_words=delta_min_words)
+    # unconditional samples, then their style, coherence, diversity, memorisation and the judge's view of them
+    gen, report["generation"] = _generate(ck, samples, seed, say)
+    embed = _embedder(ck.config, seed, report) if style_analysis else None
+    metrics, notes = _sample_metrics(gen.texts, book, ref_paths, train_pars, texts, model_judge or ngram_judge,
+                                     embed, seed, delta_min_words, say)
     raw = metrics.pop("raw")
     report.update(metrics)
+    # infilling: the checkpoint, the n-gram and (sharing the tokenizer) the judge fill the same masked tokens
     if infill_sentences:
-        say(f"infilling on up to {infill_sentences} {split} sentences (random 15 % and one span of 5-10 tokens)")
-        sents = [s for g in split_sentences(list(texts)) for s in g if len(words(s)) >= 8]
-        sents = [sents[i] for i in sorted(np.random.default_rng(seed).permutation(len(sents))[:infill_sentences])]
-        mt = model.cfg.max_seq_len - 2
-        same_tok = judge is not None and scorer.tokenizer.to_str() == tok.to_str()
-        if judge is not None and not same_tok:
-            notes.append("infilling: the AR judge has another tokenizer, so it is not compared")
-        report["infilling"] = {}
-        for mode in ("random", "span"):
-            r = dict(model=dict(name="this model",
-                                **infilling_scores(model, tok, sents, ck.objective, mode, seed, max_tokens=mt)),
-                     ngram=dict(name=f"Kneser-Ney {ngram_order}-gram",
-                                **infilling_scores(ngram_judge.model, tok, sents, "ngram", mode, seed, max_tokens=mt)))
-            if same_tok:
-                r["judge"] = dict(name="AR judge",
-                                  **infilling_scores(scorer.model, tok, sents, "ar", mode, seed, max_tokens=mt))
-            report["infilling"][mode] = r
-    say("writing the report")
-    report["notes"] = notes
-    plots.append(plot_sentence_lengths(raw["sample_lengths"], raw["book_lengths"], out_dir / "sentence_lengths.png"))
-    report["plots"] = [str(p) for p in plots]
-    report["samples"] = gen.texts
-    report["verdicts"] = verdicts(report)
-    report["seconds"] = time.perf_counter() - t0
-    paths = write_report(report, out_dir)
-    report["files"] = {k: str(v) for k, v in paths.items()}
-    say(f"done: {paths['markdown']}")
-    return report
+        report["infilling"], infill_notes = _infilling(ck, texts, infill_sentences, ngram_judge, ngram_order,
+                                                       model_judge, split, seed, say)
+        notes += infill_notes
+    # the verdicts, plots and both files
+    return _finish_report(report, gen.texts, raw, plots, notes, out_dir, say)
