@@ -21,7 +21,7 @@ numbers. Images are compared by count. Cells that were skipped (slow) keep their
 Run it with one thread per process (`OMP_NUM_THREADS=1`): two notebooks on two cores, not two threads each.
 """
 from __future__ import annotations
-import argparse, json, math, multiprocessing, os, re, sys, time
+import argparse, contextlib, json, math, multiprocessing, os, re, shutil, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
@@ -67,13 +67,29 @@ def execute(path: Path, run_slow: bool = False):
         return False
 
     shell = CaptureShell(path)
-    try:
-        with working_directory(path.parent):
-            shell.run_all(nb, exc_stop=True, preproc=no_eval)
-        ok, error = True, ""
-    except Exception:
-        ok, error = False, shell.prettytb(fname=path)
+    with _own_tempdir():
+        try:
+            with working_directory(path.parent):
+                shell.run_all(nb, exc_stop=True, preproc=no_eval)
+            ok, error = True, ""
+        except Exception:
+            ok, error = False, shell.prettytb(fname=path)
     return ok, error, {cell.idx_: _plain(cell.get("outputs", [])) for cell in ran}
+
+
+@contextlib.contextmanager
+def _own_tempdir():
+    "Point temporary files (the notebook's and its subprocesses') at a folder removed afterwards: runs leave no gigabytes."
+    old_env, old_dir = os.environ.get("TMPDIR"), tempfile.tempdir
+    own = tempfile.mkdtemp(prefix="tiny_diffusion_check_")
+    os.environ["TMPDIR"], tempfile.tempdir = own, own
+    try:
+        yield own
+    finally:
+        tempfile.tempdir = old_dir
+        if old_env is None: os.environ.pop("TMPDIR", None)
+        else: os.environ["TMPDIR"] = old_env
+        shutil.rmtree(own, ignore_errors=True)
 
 
 # ---- what a cell shows, normalised ---------------------------------------------------------------------------
