@@ -1,0 +1,155 @@
+#!/usr/bin/env python
+"""A fair race on one book: the diffusion model and its AR baseline tuned by the same search at the same budget,
+chosen on the validation chapters, reported on the test chapters.
+
+Each row is one `tiny-diffusion train` of the tiny preset (same tokenizer, same splits) with a few overrides, then its
+best checkpoint (chosen in-run on validation windows) scored on every window of the validation and of the test
+chapters by `autoregressive.score_split` in fp32 (MDLM: the NELBO bound ± its standard error; AR: exact). Rows are
+compared on validation only; test is recorded for the rows chosen. Every row trains the same number of optimizer
+steps (`BUDGET`): MDLM rows as AR warm start + three curriculum stages, AR rows as one stage of the training
+paragraphs capped at the same count. One JSON line per finished run is appended to --record (resumable: a row and
+seed already there is skipped), with the load (`uptime`) at its end.
+
+    # the search, seed 0, one thread per run, one run per core (each ~14 minutes on an AMX Xeon core)
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0 mdlm_d01 --seeds 0
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d0 ar_d01 --seeds 0
+    # the chosen rows on two more seeds
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01 --seeds 1 2
+    python benchmarks/race.py --ngram        # Kneser-Ney orders 2-5: the order chosen on validation
+    python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
+"""
+from __future__ import annotations
+import argparse, json, os, re, statistics, subprocess, sys, time
+from pathlib import Path
+
+BUDGET = 1514                   # optimizer steps per row: 200 AR warm-start + 54 + 210 + 1,050 curriculum steps
+EPOCHS = {200: "27,21,42", 500: "27,21,30"}    # stage epochs that make warm start + curriculum = BUDGET on Frankenstein
+
+# name: (objective, AR warm-start steps (MDLM), overrides)
+ROWS = {
+    "mdlm_d0":       ("mdlm", 200, {}),
+    "mdlm_d01":      ("mdlm", 200, {"model.dropout": 0.1}),
+    "mdlm_d02":      ("mdlm", 200, {"model.dropout": 0.2}),
+    "mdlm_d01_wd05": ("mdlm", 200, {"model.dropout": 0.1, "training.weight_decay": 0.5}),
+    "mdlm_d01_w500": ("mdlm", 500, {"model.dropout": 0.1}),
+    "ar_d0":         ("ar", 0, {}),
+    "ar_d01":        ("ar", 0, {"model.dropout": 0.1}),
+    "ar_d02":        ("ar", 0, {"model.dropout": 0.2}),
+    "ar_d03":        ("ar", 0, {"model.dropout": 0.3}),
+    "ar_d02_wd05":   ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 0.5}),
+}
+
+
+def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
+    "The `tiny-diffusion train` command of one row."
+    objective, warm, sets = ROWS[name]
+    cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
+           "--no-progress", "--objective", objective]
+    if objective == "ar":   # one stage of all training paragraphs, the same number of steps
+        sets = {**sets, "curriculum.enabled": False, "training.max_steps_per_stage": BUDGET}
+        cmd += ["--epochs-per-stage", EPOCHS[200]]
+    else:
+        sets = {**sets, "training.ar_init_steps": warm}
+        cmd += ["--epochs-per-stage", EPOCHS[warm]]
+    for k, v in sets.items(): cmd += ["--set", f"{k}={json.dumps(v) if isinstance(v, bool) else v}"]
+    return cmd
+
+
+def score(run_dir: Path, book: str, seed: int) -> dict:
+    "Validation and test BPC of the run's best checkpoint, every window, fp32."
+    from tiny_diffusion.checkpoint import load_checkpoint
+    from tiny_diffusion.curriculum import prepare, prepared_dir
+    from tiny_diffusion.autoregressive import score_split
+    ck = load_checkpoint(run_dir / "checkpoints" / "best_model.pt")
+    prep = prepare(book, prepared_dir(run_dir), ck.config, quiet=True)
+    out = {"best_step": ck.state.get("step")}
+    for split in ("validation", "test"):
+        r = score_split(ck.model, prep, split, ck.objective, n_t=8, seed=seed)
+        out[split] = {"bpc": round(r["bpc"], 4), "se": round(r.get("bpc_se", 0.0), 4)}
+    return out
+
+
+def run_row(name: str, seed: int, book: str, root: Path) -> dict:
+    "Train one row (resuming an interrupted run) and score it; a JSON-ready record."
+    out = root / f"{name}_s{seed}"
+    cmd = train_command(name, seed, book, out)
+    if (out / "checkpoints" / "latest.pt").exists(): cmd += ["--resume", "auto"]
+    t0 = time.time()
+    with open(root / f"{name}_s{seed}.log", "a") as log:
+        subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
+    wall = time.time() - t0
+    summary = dict(re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$",
+                              (root / f"{name}_s{seed}.log").read_text(), re.M))     # the run's closing summary
+    return dict(row=name, seed=seed, objective=ROWS[name][0], ar_init_steps=ROWS[name][1], overrides=ROWS[name][2],
+                budget_steps=BUDGET, wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
+                train_summary={k: summary.get(k) for k in ("steps", "seconds", "precision", "best_val_bpc")},
+                threads=os.environ.get("OMP_NUM_THREADS"),
+                uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
+
+
+def ngram_rows(book: str, root: Path) -> list[dict]:
+    "Kneser-Ney orders 2-5 of the training paragraphs on validation and test, and the add-one unigram."
+    from tiny_diffusion.config import ProjectConfig
+    from tiny_diffusion.curriculum import prepare
+    from tiny_diffusion.evaluation import fit_ngram, ngram_bpc
+    from tiny_diffusion.autoregressive import unigram_bpc
+    from tiny_diffusion.text import load_book
+    cfg = ProjectConfig.tiny()
+    prep = prepare(book, root / "ngram_data", cfg, quiet=True)
+    held = set(prep.validation) | set(prep.test)
+    train = [p for p in load_book(book).paragraphs if p not in held]
+    rows = [dict(row="unigram", **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, getattr(prep, s)), 4)}
+                                   for s in ("validation", "test")})]
+    for order in (2, 3, 4, 5):
+        kn = fit_ngram(prep.tokenizer, train, order)
+        rows.append(dict(row=f"kneser_ney_{order}", **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train,
+                                                                                     getattr(prep, s), order, kn), 4)}
+                                                        for s in ("validation", "test")}))
+    return rows
+
+
+def table(records: list[dict]) -> str:
+    "One line per row: validation and test BPC, mean ± sd over its seeds."
+    by: dict[str, list[dict]] = {}
+    for r in records: by.setdefault(r["row"], []).append(r)
+    lines = [f"{'row':16} {'seeds':8} {'validation':>16} {'test':>16}"]
+    for name, rs in by.items():
+        cells = []
+        for s in ("validation", "test"):
+            v = [r[s]["bpc"] for r in rs]
+            cells.append(f"{statistics.mean(v):.3f} ± {statistics.stdev(v):.3f}" if len(v) > 1 else f"{v[0]:.3f}")
+        seeds = ",".join(str(r.get("seed", "-")) for r in rs)
+        lines.append(f"{name:16} {seeds:8} {cells[0]:>16} {cells[1]:>16}")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0], epilog=__doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rows", nargs="*", default=[], choices=list(ROWS), help="rows to run")
+    p.add_argument("--seeds", nargs="*", type=int, default=[0])
+    p.add_argument("--book", default="frankenstein")
+    p.add_argument("--root", default="runs/race", help="folder for the runs")
+    p.add_argument("--record", default="benchmarks/race_results.jsonl", help="JSON lines appended here")
+    p.add_argument("--ngram", action="store_true", help="add the count baselines (unigram, Kneser-Ney 2-5)")
+    p.add_argument("--table", action="store_true", help="print the record as a table")
+    a = p.parse_args(argv)
+    root, record = Path(a.root), Path(a.record)
+    root.mkdir(parents=True, exist_ok=True)
+    done = [json.loads(ln) for ln in record.read_text().splitlines() if ln.strip()] if record.exists() else []
+    new = ngram_rows(a.book, root) if a.ngram else []
+    for name in a.rows:
+        for seed in a.seeds:
+            if any(r["row"] == name and r.get("seed") == seed for r in done + new): continue
+            print(f"race: {name} seed {seed}: training ({time.strftime('%H:%M:%S')})", file=sys.stderr, flush=True)
+            new.append(run_row(name, seed, a.book, root))
+            print(json.dumps(new[-1]), file=sys.stderr, flush=True)
+            with open(record, "a") as f: f.write(json.dumps(new[-1]) + "\n")      # one line per finished run
+    if a.ngram:   # the count baselines, recorded once
+        with open(record, "a") as f:
+            f.writelines(json.dumps(r) + "\n" for r in new if "seed" not in r and all(d["row"] != r["row"] for d in done))
+    if a.table or not (a.rows or a.ngram): print(table(done + new))
+
+
+if __name__ == "__main__":
+    main()
