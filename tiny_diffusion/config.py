@@ -4,8 +4,8 @@
 
 # %% ../nbs/90_config.ipynb #811ce116
 from __future__ import annotations
-import ast, contextlib, dataclasses, difflib, importlib.util, json, math, os, re, tempfile, threading, time, tomllib
-import typing
+import ast, contextlib, dataclasses, difflib, importlib.util, json, math, os, re, sys, tempfile, threading, time
+import tomllib, typing
 from dataclasses import dataclass, field, fields, asdict
 from pathlib import Path
 from typing import Any, Literal, Optional
@@ -122,8 +122,6 @@ class TrainingConfig:
     compile: bool = False         # torch.compile the model
     device: str = "auto"          # auto | cuda | mps | cpu
     noise_schedule: Literal["loglinear", "linear", "cosine"] = "loglinear"  # MDLM α(t)
-    label_smoothing: float = 0.0  # label smoothing on the masked-token cross-entropy
-    soft_masking: bool = False    # mask linguistically important words earlier (Chen et al. 2023)
     max_steps_per_stage: int = 0  # stop a stage after this many optimizer steps (0 = no limit; tests)
     packing: bool = True          # pack a stage's texts end to end into full max_seq_len windows (no padding)
     # run: one warmup+cosine and one AdamW for all stages; stage: both reset per stage
@@ -137,10 +135,6 @@ class TrainingConfig:
     keep_epoch_checkpoints: bool = False  # also keep checkpoint_epoch_{n}.pt at the end of every epoch n of the run
     sample_every_epochs: int = 5  # save sample generations every N epochs (0 = never)
     log_every: int = 10           # JSON-lines log cadence in optimizer steps
-    adaptive_masking: float = 0.0  # MDLM: move a stage's mask band up by this much on a validation plateau (0 = off)
-    adaptive_patience: int = 2    # ... each time this many validations in a row have not improved the stage's best
-    self_training: float = 0.0    # MDLM: share of the last stage's hardest texts the model fills in and adds (0 = off)
-    self_training_mask: float = 0.5  # share of each chosen text's tokens masked for the model to fill
     ar_init_steps: int = 0        # MDLM: first train the same weights autoregressively this many steps on the last
                                   # stage's texts (OUTPUT/ar_init), then start the diffusion stages from them
                                   # (0 = from scratch)
@@ -287,7 +281,7 @@ def _convert(value, tp, key: str):
     return value
 
 _POSITIVE = {"model": ("vocab_size", "d_model", "n_layers", "n_heads", "max_seq_len"),
-             "training": ("batch_size", "grad_accum", "learning_rate", "adaptive_patience"),
+             "training": ("batch_size", "grad_accum", "learning_rate"),
              "sampling": ("length", "steps", "num_samples")}
 
 def check_values(cfg) -> None:
@@ -303,8 +297,6 @@ def check_values(cfg) -> None:
                     ("curriculum.validation_fraction", cfg.curriculum.validation_fraction),
                     ("curriculum.test_fraction", cfg.curriculum.test_fraction),
                     *[(f"curriculum.full_range_share[{i}]", x) for i, x in enumerate(cfg.curriculum.full_range_share)],
-                    *[(f"training.{n}", getattr(cfg.training, n))
-                      for n in ("adaptive_masking", "self_training", "self_training_mask")],
                     *[(f"curriculum.stages[{k}].mask_range", x)
                       for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
         if not 0 <= v <= 1: raise ConfigError(f"{name} must lie in [0, 1], got {v}")
@@ -316,11 +308,23 @@ def check_values(cfg) -> None:
             raise ConfigError(f"curriculum.stages[{k}].mask_range {tuple(s.mask_range)} has low > high; "
                               "use (low, high)")
 
-RETIRED = {"curriculum.heldout_fraction"}  # keys older checkpoints carry: read and dropped (lesson 05's three splits)
+# keys older checkpoints carry, each with the value at which it did nothing (None: not worth a note)
+RETIRED = {"curriculum.heldout_fraction": None,                     # lesson 05's validation and test fractions
+           "training.label_smoothing": 0.0, "training.soft_masking": False, "training.adaptive_masking": 0.0,
+           "training.adaptive_patience": None, "training.self_training": 0.0, "training.self_training_mask": None}
+
+def _drop_retired(d: dict, prefix: str) -> dict:
+    "`d` without its retired keys, with a one-line note on stderr for each that had been switched on."
+    kept = {}
+    for k, v in d.items():
+        key = f"{prefix}.{k}".lstrip(".")
+        if key not in RETIRED: kept[k] = v
+        elif RETIRED[key] is not None and v != RETIRED[key]:
+            print(f"note: {key}={v!r} is no longer a setting; ignored", file=sys.stderr)
+    return kept
 
 def _from_dict(cls, d: dict, prefix: str = ""):
-    hints, names = _hints(cls), [f.name for f in fields(cls)]
-    d = {k: v for k, v in d.items() if f"{prefix}.{k}".lstrip(".") not in RETIRED}
+    hints, names, d = _hints(cls), [f.name for f in fields(cls)], _drop_retired(d, prefix)
     for k in d:
         if k not in names: raise _unknown(f"{prefix}.{k}".lstrip("."), [f"{prefix}.{n}".lstrip(".") for n in names])
     return cls(**{k: _convert(v, hints[k], f"{prefix}.{k}".lstrip(".")) for k, v in d.items()})

@@ -14,9 +14,9 @@ from .config import TinyDiffusionError
 from .tokenizer import BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
 
 # %% auto #0
-__all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'soft_mask_probs',
-           'maskable', 'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'logits_at',
-           'mdlm_loss', 'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
+__all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'maskable',
+           'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'logits_at', 'mdlm_loss',
+           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
 
 # %% ../nbs/07_mdlm.ipynb #6a38ea65
 class Schedule:
@@ -64,14 +64,6 @@ def get_schedule(name: Union[str, Schedule] = "loglinear", eps: float = 1e-3) ->
     return SCHEDULES[name](eps)
 
 # %% ../nbs/07_mdlm.ipynb #3bf26cb9
-def soft_mask_probs(mask_prob: torch.Tensor, importance: torch.Tensor, real: torch.Tensor,
-                    strength: float = 0.5) -> torch.Tensor:
-    "Per-token masking probabilities [B, T]: important tokens masked more, same expected rate per sequence."
-    imp = importance.float().clamp(0, 1)                                          # ι: [B, T]
-    mean = (imp * real).sum(1, keepdim=True) / real.sum(1, keepdim=True).clamp(min=1)  # ῑ: [B, 1]
-    # m_ℓ = m + λ·min(m, 1-m)·(ι_ℓ - ῑ)
-    return mask_prob + strength * torch.minimum(mask_prob, 1 - mask_prob) * (imp - mean)
-
 _VISIBLE = (PAD_ID, BOS_ID, EOS_ID, SEP_ID)
 
 def maskable(tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
@@ -80,21 +72,14 @@ def maskable(tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None) -> t
     return ok if pad_mask is None else ok & pad_mask.bool()
 
 def mask_tokens(tokens: torch.Tensor, mask_prob, pad_mask: Optional[torch.Tensor] = None,
-                generator: Optional[torch.Generator] = None, importance: Optional[torch.Tensor] = None,
-                soft_strength: float = 0.5) -> tuple[torch.Tensor, torch.Tensor]:
+                generator: Optional[torch.Generator] = None) -> tuple[torch.Tensor, torch.Tensor]:
     "Replace each text token by [MASK] with probability mask_prob (float, [B] or [B, T]); returns (noisy, is_masked)."
     B, T = tokens.shape
     real = maskable(tokens, pad_mask)                                                            # [B, T]
     p = torch.as_tensor(mask_prob, dtype=torch.float32, device=tokens.device)
     p = p.view(B, 1) if p.dim() == 1 else p.expand(B, T) if p.dim() == 0 else p                   # [B, 1] or [B, T]
-    if importance is not None:
-        if importance.shape != tokens.shape:
-            raise TinyDiffusionError(f"importance has shape {tuple(importance.shape)} "
-                                     f"but tokens have {tuple(tokens.shape)}; "
-                                     "pass one importance value per token")
-        p = soft_mask_probs(p.expand(B, T), importance.to(tokens.device), real, soft_strength)
     u = torch.rand(B, T, generator=generator, device=tokens.device)
-    is_masked = (u < p) & real                                                    # z^ℓ = [MASK] with prob m_ℓ
+    is_masked = (u < p) & real                                                    # z^ℓ = [MASK] with prob m
     return tokens.masked_fill(is_masked, MASK_ID), is_masked
 
 def mask_exact(tokens: torch.Tensor, rate: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
@@ -145,12 +130,12 @@ def sample_times(n: int, schedule: Schedule, mask_range: tuple[float, float] = (
     rates = sample_mask_rates(n, mask_range, generator, device, full_share)
     return schedule.t_of(rates).to(rates.device).clamp(min=schedule.eps)    # keep w(t) finite
 
-def _masked_ce(logits: torch.Tensor, targets: torch.Tensor, label_smoothing: float = 0.0) -> torch.Tensor:
+def _masked_ce(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
     "Cross-entropy [N] of logits [N, V] against targets [N] over the V-1 non-mask classes (SUBS)."
     keep = torch.arange(logits.shape[-1], device=logits.device) != MASK_ID
     logits = logits.float()[:, keep]                                         # drop the [MASK] column
     targets = targets - (targets > MASK_ID).long()                           # re-index past the dropped column
-    return F.cross_entropy(logits, targets, reduction="none", label_smoothing=label_smoothing)
+    return F.cross_entropy(logits, targets, reduction="none")
 
 @functools.cache
 def _takes_select(forward_type: type) -> bool:
@@ -168,14 +153,9 @@ def logits_at(model: nn.Module, noisy: torch.Tensor, pad_mask: Optional[torch.Te
 
 def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None,
               schedule: Union[str, Schedule] = "loglinear", mask_range: tuple[float, float] = (0.0, 1.0),
-              label_smoothing: float = 0.0, generator: Optional[torch.Generator] = None,
-              importance: Optional[torch.Tensor] = None, full_share: float = 0.0,
+              generator: Optional[torch.Generator] = None, full_share: float = 0.0,
               exact: bool = False) -> tuple[torch.Tensor, dict]:
     "MDLM training loss: weighted cross-entropy on masked tokens, per maskable token; returns (loss, info)."
-    if not 0 <= label_smoothing < 1:
-        raise TinyDiffusionError(f"label_smoothing must be in [0, 1), got {label_smoothing}")
-    if exact and importance is not None:
-        raise TinyDiffusionError("soft masking needs coin-flip masking; set training.exact_masking=false")
     sched = get_schedule(schedule)
     B, T = tokens.shape
     real = maskable(tokens, pad_mask)                                                         # [B, T]
@@ -185,10 +165,10 @@ def mdlm_loss(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.T
         w_row, t_mean = real.sum(1) / k.clamp(min=1), rate.mean().item()                       # n_b / k_b: [B]
     else:       # coin flips at rate m(t_b), weight w(t_b)
         t = sample_times(B, sched, mask_range, generator, tokens.device, full_share)           # [B]
-        noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), pad_mask, generator, importance)
+        noisy, is_masked = mask_tokens(tokens, sched.mask_prob(t).to(tokens.device), pad_mask, generator)
         w_row, t_mean = sched.weight(t).to(tokens.device), t.mean().item()                      # w(t_b): [B]
     logits = logits_at(model, noisy, pad_mask, is_masked)                                   # [N masked, V]
-    ce = _masked_ce(logits, tokens[is_masked], label_smoothing)                              # [N masked]
+    ce = _masked_ce(logits, tokens[is_masked])                                               # [N masked]
     w = w_row.float()[:, None].expand(B, T)[is_masked]                                       # masked-token weights: [N]
     n_real = real.sum().clamp(min=1)
     loss = (w * ce).sum() / n_real                                 # Σ_masked w·CE / (number of maskable tokens)

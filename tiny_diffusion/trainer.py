@@ -13,25 +13,23 @@ import numpy as np
 import torch
 from fastcore.basics import patch
 from tqdm.auto import tqdm
-from .config import (ModelConfig, ProjectConfig, SamplingConfig, StageConfig, TinyDiffusionError,
-                                   TrainingConfig, atomic_write, get_device, heartbeat)
-from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID, UNK_ID, train_tokenizer
-from .model import Transformer, choose_precision, cpu_bf16_speedup, evaluating
-from .difficulty import lexical_rarity
+from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
+                                   atomic_write, get_device, heartbeat)
+from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, PAD_ID, train_tokenizer
+from .model import Transformer, choose_precision, cpu_bf16_speedup
 from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
 from .curriculum import prepare, prepared_dir, split_texts, stage_plan
 # checkpoint I/O lives in lesson 09; importing it here also keeps
 # `from tiny_diffusion.trainer import load_checkpoint` working
 from .checkpoint import load_checkpoint, read_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .sampling import denoise, generate
+from .sampling import generate
 
 # %% auto #0
 __all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'encode_texts', 'stage_sequences', 'bucket_batches', 'collate', 'RunState',
-           'make_optimizer', 'lr_factor', 'make_scheduler', 'full_range_share', 'compute_loss', 'token_importance',
-           'precision_setup', 'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'shifted_band',
-           'clip_gradients', 'distributed_setup', 'hardest_texts', 'fill_masked', 'resolve_resume', 'train',
-           'ar_warm_start', 'self_test', 'integration_test']
+           'make_optimizer', 'lr_factor', 'make_scheduler', 'full_range_share', 'compute_loss', 'precision_setup',
+           'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'clip_gradients', 'distributed_setup',
+           'resolve_resume', 'train', 'ar_warm_start', 'self_test', 'integration_test']
 
 # %% ../nbs/10_trainer.ipynb #270c3539
 _WORDS = dict(det=["the", "a", "one", "every"], adj=["pale", "dark", "cold", "gentle", "wretched", "quiet"],
@@ -122,7 +120,6 @@ class RunState:
     best_stage_bpc: list = field(default_factory=list)  # the best of each stage
     bad_epochs: int = 0            # validations in a row without improvement in this stage (curriculum.patience)
     run_epochs: int = 0            # epochs ended in the whole run, every stage: the n of checkpoint_epoch_{n}.pt
-    mask_shift: float = 0.0        # how far adaptive masking has moved this stage's mask band up (0 at each new stage)
     last_val: dict = field(default_factory=dict)        # the last validation: val_bpc, val_bpc_se, val_nats, val_ppl
     val_step: int = -1             # global step of the last validation
     train_seconds: float = 0.0     # time in optimizer steps
@@ -167,21 +164,13 @@ def full_range_share(cfg: ProjectConfig, step: int, total: int) -> float:
     return s0 + (s1 - s0) * min(1.0, step / max(1, total - 1))
 
 def compute_loss(model, tokens: torch.Tensor, pad_mask: torch.Tensor, objective: str, stage, tcfg,
-                 generator: Optional[torch.Generator] = None, importance=None,
-                 full_share: float = 0.0) -> tuple[torch.Tensor, dict]:
+                 generator: Optional[torch.Generator] = None, full_share: float = 0.0) -> tuple[torch.Tensor, dict]:
     "Training loss of one batch (tokens LongTensor[B,T]) for `objective` ('mdlm' or 'ar') and its info dict."
     if objective == "ar": return ar_loss(model, tokens, pad_mask)
-    imp = importance.to(tokens.device)[tokens] if importance is not None else None  # per-token importance [B,T]
     return mdlm_loss(model, tokens, pad_mask, schedule=get_schedule(tcfg.noise_schedule),
-                     mask_range=tuple(stage.mask_range),
-                     label_smoothing=tcfg.label_smoothing, generator=generator, importance=imp, full_share=full_share,
+                     mask_range=tuple(stage.mask_range), generator=generator, full_share=full_share,
                      exact=tcfg.exact_masking)
 
-def token_importance(tokenizer: BookTokenizer, importance: dict[str, float]) -> torch.Tensor:
-    "Importance FloatTensor[V] per vocabulary entry: the importance of the word it spells (0 if none: punctuation)."
-    table = torch.zeros(len(tokenizer))
-    for i in range(len(tokenizer)): table[i] = importance.get(tokenizer.piece(i).strip().lower(), 0.0)
-    return table
 
 # %% ../nbs/10_trainer.ipynb #d4f4642a
 def precision_setup(precision: str,
@@ -289,8 +278,6 @@ class Trainer:
         val = split_texts(data, "validation")                # every choice of the run is made on these; never on test
         self.val_chunks = chunk_for_scoring(self.tok, val, L)                             # validation windows [N, L]
         self.unigram = unigram_bpc(self.tok, data.stages[-1], val)                        # the no-model baseline
-        use_imp = self.tcfg.soft_masking and self.objective == "mdlm"
-        self.importance = token_importance(self.tok, data.importance) if use_imp else None
         prec = choose_precision(self.tcfg.precision, self.device)
         if world_size > 1:                                   # every process uses rank 0's measured choice
             box = [prec]
@@ -349,38 +336,6 @@ def begin_stage(self: Trainer, k: int) -> None:
     self.stopped, self.stage_over, self.new_best = None, self.steps_per_stage[k] == 0, False
     self.stage_epochs, self.stage_steps = self.state.epoch, self.state.stage_step
 
-# %% ../nbs/10_trainer.ipynb #25573bd1
-def shifted_band(mask_range: tuple[float, float], shift: float) -> tuple[float, float]:
-    "A mask band (lo, hi) moved up by `shift`, both ends clamped to at most 1."
-    lo, hi = mask_range
-    return min(1.0, round(lo + shift, 6)), min(1.0, round(hi + shift, 6))
-
-@patch
-def loss_stage(self: Trainer, k: int) -> StageConfig:
-    "Stage `k` as the loss sees it: its config, with the mask band moved up by adaptive masking's shift so far."
-    st = self.stages[k]
-    if not self.state.mask_shift: return st
-    return dataclasses.replace(st, mask_range=shifted_band(st.mask_range, self.state.mask_shift))
-
-@patch
-def adapt_masking(self: Trainer, k: int) -> bool:
-    """After a validation of stage `k`: move its band up by `adaptive_masking` each `adaptive_patience` validations
-    without improvement."""
-    s, t = self.state, self.tcfg
-    if not t.adaptive_masking or self.objective != "mdlm" or self.stage_over: return False
-    if s.bad_epochs == 0 or s.bad_epochs % t.adaptive_patience: return False
-    old = tuple(self.loss_stage(k).mask_range)
-    new = shifted_band(self.stages[k].mask_range, s.mask_shift + t.adaptive_masking)
-    if new == old: return False                                   # already masked at 100 %: nowhere left to go
-    s.mask_shift = round(s.mask_shift + t.adaptive_masking, 6)
-    msg = (f"no improvement for {s.bad_epochs} validations: "
-           f"mask band {old[0]:.2f}–{old[1]:.2f} → {new[0]:.2f}–{new[1]:.2f}")
-    self.log.write("adaptive_masking", step=s.global_step, stage=k + 1, epoch=s.epoch + 1, shift=s.mask_shift,
-                   mask_range=list(new), message=msg)
-    self.say(f"stage {k + 1}/{len(self.stages)} {self.stages[k].name} · step {s.global_step} · {msg}")
-    return True
-
-
 # %% ../nbs/10_trainer.ipynb #97afd077
 def _all_ok(ok: bool, world: int, device) -> bool:
     "True when `ok` holds on every process (so all of them stop together)."
@@ -415,7 +370,7 @@ def _step_seed(*parts: int) -> int:
 @patch
 def step(self: Trainer, k: int, group: list) -> bool:
     "One optimizer step over the micro-batches of `group`; False, with no update, when a loss or gradient isn't finite."
-    s, st, t0 = self.state, self.loss_stage(k), time.perf_counter()            # the band adaptive masking moved
+    s, st, t0 = self.state, self.stages[k], time.perf_counter()
     share = full_range_share(self.cfg, s.global_step, self.total_steps)
     loss_sum, rates, n_tok = 0.0, [], 0
     for i, seqs in enumerate(group):
@@ -424,7 +379,7 @@ def step(self: Trainer, k: int, group: list) -> bool:
         sync = self.world == 1 or i == len(group) - 1          # DDP: all-reduce the gradients once, on the last
         with contextlib.nullcontext() if sync else self.fwd.no_sync():
             with self.autocast:
-                loss, info = self.loss_fn(self.fwd, x, m, self.objective, st, self.tcfg, gen, self.importance, share)
+                loss, info = self.loss_fn(self.fwd, x, m, self.objective, st, self.tcfg, gen, share)
             if not _all_ok(bool(torch.isfinite(loss)), self.world, self.device):
                 return self.stop(f"loss is {loss.item()}")
             self.scaler.scale(loss / len(group)).backward()    # gradients of the mean over micro-batches
@@ -478,7 +433,6 @@ def validate(self: Trainer, k: int) -> bool:
         self.log.write("plateau", step=s.global_step, stage=k + 1, epoch=s.epoch + 1,
                        message=f"no improvement for {s.bad_epochs} validations: next stage")
         self.stage_over = True
-    self.adapt_masking(k)                                 # a plateau that does not end the stage may move the band
     return improved
 
 # %% ../nbs/10_trainer.ipynb #9cb3cbf2
@@ -586,96 +540,6 @@ def wrap(self: Trainer) -> None:
         self.fwd = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
     if self.tcfg.compile: self.fwd = torch.compile(self.fwd)
 
-# %% ../nbs/10_trainer.ipynb #96e9d6c8
-def hardest_texts(texts: list[str], share: float) -> list[int]:
-    """Indices of the round(share·n) texts (at least one) of highest lexical rarity (`difficulty.lexical_rarity`),
-    hardest first."""
-    if not texts or share <= 0: return []
-    rarity = lexical_rarity(texts)                                   # [n], higher = rarer words
-    return sorted(range(len(texts)), key=lambda i: (-rarity[i], i))[:max(1, round(share * len(texts)))]
-
-_NOT_TEXT = [PAD_ID, MASK_ID, SEP_ID, BOS_ID, UNK_ID, EOS_ID]        # never placed inside a fill
-
-def fill_masked(model, windows: list[list[int]], mask_share: float, scfg: SamplingConfig, seed: int,
-                batch_size: int = 32) -> list[list[int]]:
-    "Each window `[BOS] ids [EOS]` with `mask_share` of its ids masked (seeded positions) and filled by `denoise`."
-    dev, out, by_len = next(model.parameters()).device, [None] * len(windows), {}
-    for i, w in enumerate(windows): by_len.setdefault(len(w), []).append(i)
-    with evaluating(model):
-        for T, idx in sorted(by_len.items()):
-            n_mask = max(1, round(mask_share * (T - 2)))
-            for j in range(0, len(idx), batch_size):
-                rows = idx[j:j + batch_size]
-                gen = torch.Generator(dev).manual_seed(_step_seed(seed, T, j))
-                x = torch.tensor([windows[i] for i in rows], device=dev)                 # [B, T]
-                inner = torch.rand(len(rows), T - 2, generator=gen, device=dev)           # [B, T-2]
-                x.scatter_(1, inner.argsort(1)[:, :n_mask] + 1, MASK_ID)      # n_mask ids per row, not BOS/EOS
-                filled, *_ = denoise(model, x, min(scfg.steps, n_mask), scfg.schedule, scfg.strategy, scfg.temperature,
-                                     scfg.top_k, scfg.top_p, generator=gen, banned=_NOT_TEXT)
-                for r, i in enumerate(rows): out[i] = filled[r].tolist()
-    return out
-
-def _read_fills(path: Path, settings: dict) -> dict:
-    "The self-training fills a run stored at `path`, checked against this run's settings (one-line errors)."
-    if not path.is_file():
-        raise TinyDiffusionError(f"this run resumes inside its last stage but its self-training fills ({path}) are "
-                                 "missing; resume from a checkpoint written before that stage, or set "
-                                 "training.self_training=0")
-    try: rec = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError: raise TinyDiffusionError(f"{path} is not valid JSON; resume from a checkpoint written "
-                                                          "before the last stage to make the fills again") from None
-    if {k: rec.get(k) for k in settings} != settings:
-        raise TinyDiffusionError(f"{path} was made with other self-training or sampling settings; "
-                                 "resume with the config that made it")
-    return rec
-
-@patch
-def make_fills(self: Trainer, k: int, settings: dict) -> dict:
-    "Stage `k`'s hardest texts, masked and filled by the model as it stands; the record `self_train` stores."
-    t0, tx, L = time.perf_counter(), self.data.stages[k], self.cfg.model.max_seq_len
-    ids = self.tok.encode_batch(list(tx))
-    chosen = [i for i in hardest_texts(tx, self.tcfg.self_training) if ids[i]]
-    windows = [[BOS_ID, *ids[i][:L - 2], EOS_ID] for i in chosen]
-    with self.autocast: filled = fill_masked(self.model, windows, self.tcfg.self_training_mask, self.cfg.sampling,
-                                             _step_seed(self.cfg.seed, k, len(tx)), self.tcfg.batch_size)
-    return dict(stage=k + 1, step=self.state.global_step, **settings, chosen=chosen,
-                texts=[self.tok.decode(w[1:-1]) for w in filled], seconds=round(time.perf_counter() - t0, 3))
-
-@patch
-def self_train(self: Trainer, k: int) -> list[str]:
-    "Before the last stage `k`: the model's fills of its hardest texts join its sequences (same step budget); the fills"
-    s, name = self.state, f"stage {k + 1}/{len(self.stages)} {self.stages[k].name}"
-    why = ("the AR baseline cannot fill masked text" if self.objective != "mdlm" else
-           "there is no stage before this one to fill with" if k == 0 else "")
-    if why:
-        self.say(f"note: {name}: training.self_training skipped ({why}); it trains on the prepared texts")
-        self.log.write("self_training", step=s.global_step, stage=k + 1, added=0, skipped=why)
-        return []
-    path = self.out / "samples" / f"self_training_stage{k + 1}.json"
-    settings = dict(seed=self.cfg.seed, self_training=self.tcfg.self_training,
-                    self_training_mask=self.tcfg.self_training_mask, sampling=dataclasses.asdict(self.cfg.sampling))
-    inside = s.stage == k and (s.stage_step > 0 or s.epoch > 0)      # resumed within the stage: read back, not remade
-    rec = _read_fills(path, settings) if inside else self.make_fills(k, settings) if self.main else None
-    if self.world > 1 and not inside:                              # rank 0's fills for every process
-        box = [rec]
-        torch.distributed.broadcast_object_list(box, src=0)
-        rec = box[0]
-    if self.main and not inside:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, json.dumps(rec, indent=1, ensure_ascii=False))
-    before = len(self.seqs[k])
-    self.seqs[k] = stage_sequences(list(self.data.stages[k]) + rec["texts"], self.tok, self.cfg.model.max_seq_len,
-                                   self.tcfg.packing)
-    self.log.write("self_training", step=s.global_step, stage=k + 1, added=len(rec["texts"]),
-                   sequences=[before, len(self.seqs[k])],
-                   path=str(path), read_back=inside, seconds=rec["seconds"])
-    self.say(f"{name}: self-training: {'read back ' if inside else ''}{len(rec['texts'])} of its "
-             f"{len(self.data.stages[k])} texts (the lexically rarest), {self.tcfg.self_training_mask:.0%} masked and "
-             f"filled by the model, added: {before} → {len(self.seqs[k])} sequences; "
-             f"the stage's budget stays {self.steps_per_stage[k]} steps")
-    return rec["texts"]
-
-
 # %% ../nbs/10_trainer.ipynb #b72ca35f
 @patch
 def begin_run(self: Trainer) -> None:
@@ -728,7 +592,7 @@ def end_epoch(self: Trainer, k: int) -> None:
                               objective=self.objective, val=s.last_val))
         s.val_seconds += time.perf_counter() - t0
     self.stage_epochs, self.stage_steps = s.epoch + 1, s.stage_step
-    if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs, s.mask_shift = k + 1, 0, 0, 0, 0, 0.0
+    if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
     else: s.epoch, s.epoch_step = s.epoch + 1, 0
     s.run_epochs += 1
     self.stage_over = ending
@@ -746,7 +610,7 @@ def end_stage(self: Trainer, k: int) -> None:
         self.log.write("nonfinite", step=s.global_step, stage=k + 1, message=msg)
         self.stops.append(msg)
         self.stage_epochs, self.stage_steps = s.epoch, s.stage_step
-    if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs, s.mask_shift = k + 1, 0, 0, 0, 0, 0.0
+    if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
     rec = dict(stage=k + 1, name=st.name, format=st.format, epochs=self.stage_epochs, steps=self.stage_steps,
                best_val_bpc=_round(s.best_stage_bpc[k]), stopped=self.stopped)
     self.stage_records.append(rec)
@@ -760,8 +624,6 @@ def fit(self: Trainer) -> dict:
     self.begin_run()
     s = self.state
     for k in range(s.stage, len(self.stages)):
-        # the model's fills join the last stage
-        if k == len(self.stages) - 1 and self.tcfg.self_training: self.self_train(k)
         self.begin_stage(k)
         self.bar = self.progress_bar(k)
         while not self.stage_over:
@@ -825,8 +687,6 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
     out = Path(output_dir or cfg.output_dir)
     cfg.output_dir = str(out)
     t = cfg.training
-    if t.objective == "mdlm" and t.soft_masking and t.exact_masking:
-        raise TinyDiffusionError("training.soft_masking needs coin-flip masking; set training.exact_masking=false")
     ck_path = resolve_resume(resume, out / "checkpoints")
     ck = read_checkpoint(ck_path) if ck_path else None          # fails now, not after the data are prepared
     if ck is not None:
@@ -862,8 +722,7 @@ def _ar_warm_config(cfg: ProjectConfig, data, out: Path, rank: int = 0, world: i
     ar.curriculum.enabled, ar.curriculum.patience = True, 0
     ar.curriculum.stages = [dataclasses.replace(stage_plan(cfg)[-1], name="ar_warm_start",
                                                 epochs=math.ceil(n / max(1, per_epoch)))]
-    ar.training = dataclasses.replace(t, objective="ar", max_steps_per_stage=n, ar_init_steps=0, self_training=0.0,
-                                      adaptive_masking=0.0)
+    ar.training = dataclasses.replace(t, objective="ar", max_steps_per_stage=n, ar_init_steps=0)
     ar.output_dir = str(out)
     return ar
 
