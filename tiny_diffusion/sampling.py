@@ -183,6 +183,61 @@ def _remask(share: float, masked: Tensor, generated: Tensor, just: Tensor, confi
     score = torch.where(earlier, -confidence, float("-inf"))                 # least confident ranks first
     return earlier & (_ranks(score) < r[:, None])
 
+@dataclass
+class _Canvas:
+    "Rows being denoised [B,T], and per position: still masked, written by the sampler, when revealed, how surely."
+    x: Tensor
+    masked: Tensor
+    generated: Tensor
+    reveal_step: Tensor
+    confidence: Tensor
+    debt: Tensor             # [B] tokens masked again at the last step, revealed on top of the schedule's count
+
+    @classmethod
+    def start(cls, x: Tensor, steps: int) -> "_Canvas":
+        "The canvas of `x` [B,T] before step 1: [MASK] positions unrevealed (reveal step steps+1), the rest given."
+        masked = x == MASK_ID
+        return cls(x.clone(), masked, masked.clone(), torch.where(masked, steps + 1, 0),
+                   torch.where(masked, 0.0, 1.0).double(), torch.zeros(x.shape[0], dtype=torch.long, device=x.device))
+
+    def write(self, rows: Tensor, cols: Tensor, ids: Tensor, probs: Tensor, s: int) -> None:
+        "Reveal tokens `ids` with probabilities `probs` [N] at (`rows`, `cols`) [N] at step `s`."
+        self.x[rows, cols], self.reveal_step[rows, cols], self.confidence[rows, cols] = ids, s, probs.double()
+        self.masked[rows, cols] = False
+
+    def mask_again(self, share: float, s: int, steps: int) -> bool:
+        "ReMDM after step `s`: mask again the least sure `share` of earlier reveals; whether any were."
+        again = _remask(share, self.masked, self.generated, self.reveal_step == s, self.confidence)   # [B,T]
+        self.x[again], self.masked[again] = MASK_ID, True
+        self.reveal_step[again], self.confidence[again] = steps + 1, 0.0
+        self.debt = again.sum(1)
+        return bool(again.any())
+
+def _token_chooser(temperature: float, top_k: int, top_p: float, generator, noise: Optional[str]) -> Callable:
+    "logits [N,V] → (ids [N], probabilities [N]): `choose_tokens`, or `gumbel_choice` at a `noise` precision."
+    if noise is None: return lambda z: choose_tokens(z, temperature, top_k, top_p, generator)
+    return lambda z: gumbel_choice(z, temperature, top_k, top_p, generator, noise)
+
+def _masked_logits(model: Transformer, c: _Canvas, banned: list[int]) -> Tensor:
+    "Logits [M,V] at the M masked positions of the canvas (row-major order), banned tokens at -inf."
+    logits = model(c.x, select=c.masked).float()
+    logits[:, banned] = float("-inf")
+    return logits
+
+def _reveal(c: _Canvas, logits: Tensor, choose: Callable, strategy: str, s: int, steps: int, schedule: str,
+            k: Optional[Tensor], threshold: float, generator) -> bool:
+    "Step `s`: choose tokens and the positions they go to, write them into `c`; whether any position was revealed."
+    where = c.masked.nonzero(as_tuple=True)                      # the M masked positions, in `logits`' order
+    if strategy in ("ancestral", "random"):                      # the tokens only where they are revealed
+        pick = _to_reveal(strategy, s, steps, schedule, c.masked, where, None, k, threshold, generator)   # [M]
+        ids, probs = choose(logits[pick])
+    else:                                                        # the tokens' probabilities rank the positions
+        ids, probs = choose(logits)                              # [M], [M]
+        pick = _to_reveal(strategy, s, steps, schedule, c.masked, where, probs, k, threshold, generator)
+        ids, probs = ids[pick], probs[pick]
+    c.write(where[0][pick], where[1][pick], ids, probs, s)
+    return bool(pick.any())
+
 @torch.no_grad()
 def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine", strategy: str = "confidence",
             temperature: float = 1.0, top_k: int = 0, top_p: float = 1.0, generator: Optional[torch.Generator] = None,
@@ -192,43 +247,22 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
     "Fill every [MASK] of `x` [B,T] in at most `steps` steps: (tokens [B,T], reveal_step [B,T], confidence [B,T], nfe)."
     _choose("schedule", schedule, REVEAL_SCHEDULES)
     _choose("strategy", strategy, STRATEGIES)
-    x = x.clone()
-    masked = x == MASK_ID                                            # [B,T] still to fill
-    generated = masked.clone()                                       # [B,T] what the sampler writes
-    reveal_step = torch.where(masked, steps + 1, 0)                  # [B,T] steps+1 = not yet revealed
-    confidence = torch.where(masked, 0.0, 1.0).double()              # [B,T]
-    by_count = strategy in ("confidence", "random", "remask")      # strategies that reveal a scheduled number per step
-    counts = reveal_counts(int(masked.sum(1).max()), steps, schedule) if by_count else None
-    debt = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)   # [B] remasked at the last step: reveal them too
+    c = _Canvas.start(x, steps)
+    by_count = strategy in ("confidence", "random", "remask")   # strategies that reveal a scheduled number per step
+    counts = reveal_counts(int(c.masked.sum(1).max()), steps, schedule) if by_count else None
     banned = _banned(True) if banned is None else banned
+    choose = _token_chooser(temperature, top_k, top_p, generator, noise)
     logits, nfe, changed = None, 0, True
     for s in range(1, steps + 1):
-        if bool(masked.any()):                                       # ancestral and threshold may finish early
-            if logits is None or not cache or changed:
-                logits = model(x, select=masked).float()             # [M,V]: only where a token is still missing
-                logits[:, banned] = float("-inf")
-                nfe += 1
-            where = masked.nonzero(as_tuple=True)                    # the M masked positions, in `logits`' order
-            choose = lambda z: choose_tokens(z, temperature, top_k, top_p, generator) if noise is None \
-                else gumbel_choice(z, temperature, top_k, top_p, generator, noise)          # [N,V] → [N], [N]
-            k = None if counts is None else counts[s - 1] + debt     # [B]
-            if strategy in ("ancestral", "random"):                  # the tokens only where they are revealed
-                pick = _to_reveal(strategy, s, steps, schedule, masked, where, None, k, threshold, generator)  # [M]
-                rows, cols = where[0][pick], where[1][pick]
-                ids, probs = choose(logits[pick])
-            else:                                                    # the tokens' probabilities rank the positions
-                ids, probs = choose(logits)                          # [M], [M]
-                pick = _to_reveal(strategy, s, steps, schedule, masked, where, probs, k, threshold, generator)
-                rows, cols, ids, probs = where[0][pick], where[1][pick], ids[pick], probs[pick]
-            x[rows, cols], reveal_step[rows, cols], confidence[rows, cols] = ids, s, probs.double()
-            masked[rows, cols] = False
-            changed = bool(pick.any())
+        if bool(c.masked.any()):                                 # ancestral and threshold may finish early
+            if logits is None or not cache or changed:           # same tokens, same logits: reuse them
+                logits, nfe = _masked_logits(model, c, banned), nfe + 1
+            k = None if counts is None else counts[s - 1] + c.debt   # [B]
+            changed = _reveal(c, logits, choose, strategy, s, steps, schedule, k, threshold, generator)
             if strategy == "remask" and 2 * s > steps and s < steps:
-                again = _remask(remask, masked, generated, reveal_step == s, confidence)   # [B,T]
-                x[again], masked[again], reveal_step[again], confidence[again] = MASK_ID, True, steps + 1, 0.0
-                debt, changed = again.sum(1), changed or bool(again.any())
-        if on_step is not None: on_step(s, x, reveal_step, confidence)
-    return x, reveal_step, confidence, nfe
+                changed = c.mask_again(remask, s, steps) or changed
+        if on_step is not None: on_step(s, c.x, c.reveal_step, c.confidence)
+    return c.x, c.reveal_step, c.confidence, nfe
 
 # %% ../nbs/11_sampling.ipynb #3b80f53e
 _GAP = re.compile(r"\[MASK(?::(\d+))?\]")
@@ -382,6 +416,56 @@ def _layout(model, tokenizer, prompt, infill, length, steps) -> tuple[list[int],
     gap = fixed.count(False)
     return head, fixed, gap, (min(steps, gap) if steps >= 1 else steps)
 
+# %% ../nbs/11_sampling.ipynb #8914e32c
+def _window(seq: Tensor, keep: int, new: int, infill: bool) -> tuple[Tensor, int]:
+    "A block's rows: [BOS], the last keep-1 tokens and `new` masks [B,keep+new] (an infill: `seq` itself); its start."
+    if infill: return seq, 0
+    masks = torch.full((seq.shape[0], new), MASK_ID, device=seq.device)
+    x = torch.cat([seq[:, :1], seq[:, seq.shape[1] - keep + 1:], masks], 1)
+    return x, x.shape[1] - new
+
+def _live(on_step: Callable, tokenizer: BookTokenizer, seq: Tensor, reveal: list[int], conf: list[float],
+          fixed: list[bool], start: int, offset: int, total: int) -> Callable:
+    "The `denoise` callback of one block: the first sample so far (earlier blocks and this one) as a live `Trace`."
+    base = seq.shape[1] if start else 0                      # the block follows `seq`, or (an infill) replaces it
+    def live(s, xb, rs, cf):
+        toks = seq[0, :base].tolist() + xb[0, start:].tolist()
+        rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
+        on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
+                                   total, fixed[1:] + [False] * (len(toks) - len(fixed))))
+    return live
+
+def _denoise_blocks(model: Transformer, tokenizer: BookTokenizer, head: list[int], fixed: list[bool],
+                    blocks: list[tuple[int, int, int]], num_samples: int, infill: bool, eos_ok: bool,
+                    block_cache: bool, on_step: Optional[Callable], opts: dict) -> tuple[Tensor, list, list, int, int]:
+    "Denoise `blocks` one after the other: (tokens [B,L], first sample's reveal steps and confidences, steps, nfe)."
+    dev = _device(model)
+    seq = torch.tensor(head, device=dev).repeat(num_samples, 1)     # [B,H]
+    reveal, conf = [0] * len(head), [1.0] * len(head)               # first sample's trace, [BOS] included
+    total, done, nfe = sum(b[2] for b in blocks), 0, 0
+    has_eos = torch.zeros(num_samples, dtype=torch.bool, device=dev)
+    for keep, new, bsteps in blocks:
+        x, start = _window(seq, keep, new, infill)
+        live = _live(on_step, tokenizer, seq, reveal, conf, fixed, start, done, total) if on_step else None
+        net = BlockCache(model, start) if block_cache and start > 0 else model
+        out, rs, cf, n = denoise(net, x, bsteps, on_step=live, **opts)
+        if infill: seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
+        else:
+            seq = torch.cat([seq, out[:, start:]], 1)
+            reveal, conf = reveal + [done + r for r in rs[0, start:].tolist()], conf + cf[0, start:].tolist()
+        done, nfe = done + bsteps, nfe + n
+        if eos_ok: has_eos |= (out[:, start:] == EOS_ID).any(1)
+        if eos_ok and bool(has_eos.all()): break
+    return seq, reveal, conf, done, nfe
+
+def _cut(seq: Tensor, head: int, eos_ok: bool) -> list[list[int]]:
+    "Each row without [BOS] and, when `eos_ok`, cut at its first generated [EOS]."
+    rows = []
+    for row in seq.tolist():
+        cut = row.index(EOS_ID, head) if eos_ok and EOS_ID in row[head:] else len(row)
+        rows.append(row[1:cut])
+    return rows
+
 # %% ../nbs/11_sampling.ipynb #fd61e353
 @torch.no_grad()
 def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str] = None, length: int = 128,
@@ -404,40 +488,15 @@ def generate(model: Transformer, tokenizer: BookTokenizer, prompt: Optional[str]
     eos_ok = stop_at_eos and infill is None           # no [EOS] inside a gap: the text after it must stay
     opts = dict(schedule=schedule, strategy=strategy, temperature=temperature, top_k=top_k, top_p=top_p,
                 generator=gen, cache=cache, banned=_banned(eos_ok), threshold=threshold, remask=remask, noise=noise)
-    seq = torch.tensor(head, device=dev).repeat(num_samples, 1)     # [B,H]
-    reveal, conf = [0] * len(head), [1.0] * len(head)               # first sample's trace, [BOS] included
     blocks = [(0, 0, steps)] if infill is not None else \
         plan_blocks(len(head), length, model.cfg.max_seq_len, steps, block_size)
-    total, done, nfe, has_eos = sum(b[2] for b in blocks), 0, 0, torch.zeros(num_samples, dtype=torch.bool, device=dev)
     with evaluating(model), _autocast(precision, dev):
-        for keep, new, bsteps in blocks:
-            x = seq if infill is not None else torch.cat([seq[:, :1], seq[:, seq.shape[1] - keep + 1:],
-                torch.full((num_samples, new), MASK_ID, device=dev)], 1)    # [B,keep+new]: [BOS], context, masks
-            start = x.shape[1] - new if infill is None else 0                        # first position of this block in x
-            base = seq.shape[1] if infill is None else 0                             # ... and in seq
-            def live(s, xb, rs, cf, start=start, base=base, offset=done, seq=seq, reveal=reveal, conf=conf):
-                toks = seq[0, :base].tolist() + xb[0, start:].tolist()
-                rv = reveal[:base] + [offset + r if r <= s else total + 1 for r in rs[0, start:].tolist()]
-                on_step(offset + s, _trace(tokenizer, toks[1:], rv[1:], (conf[:base] + cf[0, start:].tolist())[1:],
-                                           total, fixed[1:] + [False] * (len(toks) - len(fixed))))
-            net = BlockCache(model, start) if block_cache and start > 0 else model
-            out, rs, cf, n = denoise(net, x, bsteps, on_step=live if on_step else None, **opts)
-            if infill is not None:
-                seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
-            else:
-                seq = torch.cat([seq, out[:, start:]], 1)
-                reveal += [done + r for r in rs[0, start:].tolist()]
-                conf += cf[0, start:].tolist()
-            done, nfe = done + bsteps, nfe + n
-            if eos_ok: has_eos |= (out[:, start:] == EOS_ID).any(1)
-            if eos_ok and bool(has_eos.all()): break
+        seq, reveal, conf, done, nfe = _denoise_blocks(model, tokenizer, head, fixed, blocks, num_samples,
+                                                       infill is not None, eos_ok, block_cache, on_step, opts)
+    rows = _cut(seq, len(head), eos_ok)
+    n = len(rows[0]) + 1                                  # the first sample's positions, [BOS] included
     fixed = fixed + [False] * (seq.shape[1] - len(fixed))
-    rows = []
-    for row in seq.tolist():
-        cut = row.index(EOS_ID, len(head)) if eos_ok and EOS_ID in row[len(head):] else len(row)
-        rows.append(row[1:cut])
-    trace = _trace(tokenizer, rows[0], reveal[1:len(rows[0]) + 1], conf[1:len(rows[0]) + 1], done,
-                   fixed[1:len(rows[0]) + 1]) if return_trace else None
+    trace = _trace(tokenizer, rows[0], reveal[1:n], conf[1:n], done, fixed[1:n]) if return_trace else None
     return Generation([tokenizer.decode(r) for r in rows], rows, trace, time.perf_counter() - t0, nfe, length)
 
 # %% ../nbs/11_sampling.ipynb #8559a2aa
