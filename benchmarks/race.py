@@ -78,8 +78,9 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
     with open(root / f"{name}_s{seed}.log", "a") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     wall = time.time() - t0
-    summary = dict(re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$",
-                              (root / f"{name}_s{seed}.log").read_text(), re.M))     # the run's closing summary
+    found = re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$", (root / f"{name}_s{seed}.log").read_text(),
+                       re.M)
+    summary = dict(reversed(found))         # the first run's closing summary (a resumed finished run prints 0 s)
     return dict(row=name, seed=seed, objective=ROWS[name][0], ar_init_steps=ROWS[name][1], overrides=ROWS[name][2],
                 budget_steps=BUDGET, wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
                 train_summary={k: summary.get(k) for k in ("steps", "seconds", "precision", "best_val_bpc")},
