@@ -19,7 +19,7 @@ seed already there is skipped), with the load (`uptime`) at its end.
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
 """
 from __future__ import annotations
-import argparse, json, os, re, statistics, subprocess, sys, time
+import argparse, hashlib, json, os, re, statistics, subprocess, sys, time
 from pathlib import Path
 
 BUDGET = 1514                   # optimizer steps per row: 200 AR warm-start + 54 + 210 + 1,050 curriculum steps
@@ -62,11 +62,18 @@ def score(run_dir: Path, book: str, seed: int) -> dict:
     from tiny_diffusion.autoregressive import score_split
     ck = load_checkpoint(run_dir / "checkpoints" / "best_model.pt")
     prep = prepare(book, prepared_dir(run_dir), ck.config, quiet=True)
-    out = {"best_step": ck.state.get("step")}
+    out = {"best_step": ck.state.get("step"), **text_hashes(prep)}
     for split in ("validation", "test"):
         r = score_split(ck.model, prep, split, ck.objective, n_t=8, seed=seed)
         out[split] = {"bpc": round(r["bpc"], 4), "se": round(r.get("bpc_se", 0.0), 4)}
     return out
+
+
+def text_hashes(prep) -> dict:
+    "SHA-256 of the tokenizer and of the validation and test texts: every row of one race shares them."
+    digest = lambda x: hashlib.sha256(x.encode()).hexdigest()[:16]
+    return dict(tokenizer_sha256=digest(prep.tokenizer.to_str()),
+                **{f"{s}_sha256": digest("\n\n".join(getattr(prep, s))) for s in ("validation", "test")})
 
 
 def run_row(name: str, seed: int, book: str, root: Path) -> dict:
@@ -78,8 +85,8 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
     with open(root / f"{name}_s{seed}.log", "a") as log:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     wall = time.time() - t0
-    found = re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$", (root / f"{name}_s{seed}.log").read_text(),
-                       re.M)
+    log_text = (root / f"{name}_s{seed}.log").read_text()
+    found = re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$", log_text, re.M)
     summary = dict(reversed(found))         # the first run's closing summary (a resumed finished run prints 0 s)
     return dict(row=name, seed=seed, objective=ROWS[name][0], ar_init_steps=ROWS[name][1], overrides=ROWS[name][2],
                 budget_steps=BUDGET, wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
@@ -99,13 +106,14 @@ def ngram_rows(book: str, root: Path) -> list[dict]:
     prep = prepare(book, root / "ngram_data", cfg, quiet=True)
     held = set(prep.validation) | set(prep.test)
     train = [p for p in load_book(book).paragraphs if p not in held]
-    rows = [dict(row="unigram", **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, getattr(prep, s)), 4)}
-                                   for s in ("validation", "test")})]
+    splits = {s: getattr(prep, s) for s in ("validation", "test")}
+    rows = [dict(row="unigram", **text_hashes(prep),
+                 **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, t), 4)} for s, t in splits.items()})]
     for order in (2, 3, 4, 5):
         kn = fit_ngram(prep.tokenizer, train, order)
-        rows.append(dict(row=f"kneser_ney_{order}", **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train,
-                                                                                     getattr(prep, s), order, kn), 4)}
-                                                        for s in ("validation", "test")}))
+        rows.append(dict(row=f"kneser_ney_{order}", **text_hashes(prep),
+                         **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train, t, order, kn), 4)}
+                            for s, t in splits.items()}))
     return rows
 
 
@@ -131,7 +139,7 @@ def main(argv=None):
     p.add_argument("--seeds", nargs="*", type=int, default=[0])
     p.add_argument("--book", default="frankenstein")
     p.add_argument("--root", default="runs/race", help="folder for the runs")
-    p.add_argument("--record", default="benchmarks/race_results.jsonl", help="JSON lines appended here")
+    p.add_argument("--record", default="nbs/race_results.jsonl", help="JSON lines appended here")
     p.add_argument("--ngram", action="store_true", help="add the count baselines (unigram, Kneser-Ney 2-5)")
     p.add_argument("--table", action="store_true", help="print the record as a table")
     a = p.parse_args(argv)
@@ -148,7 +156,8 @@ def main(argv=None):
             with open(record, "a") as f: f.write(json.dumps(new[-1]) + "\n")      # one line per finished run
     if a.ngram:   # the count baselines, recorded once
         with open(record, "a") as f:
-            f.writelines(json.dumps(r) + "\n" for r in new if "seed" not in r and all(d["row"] != r["row"] for d in done))
+            f.writelines(json.dumps(r) + "\n" for r in new
+                         if "seed" not in r and all(d["row"] != r["row"] for d in done))
     if a.table or not (a.rows or a.ngram): print(table(done + new))
 
 
