@@ -15,7 +15,7 @@ from .tokenizer import BookTokenizer
 from .model import Transformer
 
 # %% auto #0
-__all__ = ['CHECKPOINT_FORMAT', 'PACKAGE', 'REBUILD', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'rebuilder',
+__all__ = ['CHECKPOINT_FORMAT', 'save_checkpoint', 'Checkpoint', 'read_checkpoint', 'state_dict_mismatch', 'rebuilder',
            'load_checkpoint', 'rng_state', 'set_rng_state']
 
 # %% ../nbs/09_checkpoint.ipynb #83936275
@@ -49,7 +49,7 @@ def read_checkpoint(path: Union[str, Path], device="cpu") -> dict:
                                  "tiny-diffusion train (e.g. OUTPUT/checkpoints/best_model.pt)")
     try: state = torch.load(p, map_location=device, weights_only=True)
     except Exception as e:  # truncated zip, random bytes, a pickle the safe loader refuses: all "not readable"
-        msg = (str(e).strip().splitlines() or [type(e).__name__])[0][:100]
+        msg = (str(e).strip().splitlines() or [type(e).__name__])[0].split(". ")[0][:100]   # its first sentence
         raise TinyDiffusionError(f"checkpoint {str(p)!r} is corrupt or not a torch file ({msg}); "
                                  "use another checkpoint (e.g. best_model.pt) or train again") from None
     ours = isinstance(state, dict) and state.get("format") == CHECKPOINT_FORMAT
@@ -58,15 +58,21 @@ def read_checkpoint(path: Union[str, Path], device="cpu") -> dict:
                                  "format tag); pass a file written by tiny-diffusion train")
     return state
 
-PACKAGE, REBUILD = "tiny_diffusion", "model_from_state"   # where model kinds live, and what each of them defines
+def state_dict_mismatch(e: RuntimeError) -> str:
+    "What `load_state_dict`'s error says is wrong, in one short line (its first detail, cut at 80 characters)."
+    lines = [line.strip() for line in str(e).splitlines() if line.strip()] or [type(e).__name__]
+    detail = lines[1] if len(lines) > 1 else lines[0]                    # lines[0]: "Error(s) in loading ..."
+    return detail if len(detail) <= 80 else detail[:79] + "…"
+
+_PACKAGE, _REBUILD = "tiny_diffusion", "model_from_state"   # where model kinds live, and what each of them defines
 
 def rebuilder(state: dict) -> Optional[Callable]:
     """`model_from_state(state, device)` of the package module that a dict-valued key of `state` is named after (a
     model kind's own data), imported on demand; None: our Transformer."""
     for key, value in state.items():
         if key in _REQUIRED or not isinstance(value, dict) or not key.isidentifier(): continue
-        if importlib.util.find_spec(f"{PACKAGE}.{key}") is None: continue        # optimizer, rng, run_state, ...
-        if (rebuild := getattr(importlib.import_module(f"{PACKAGE}.{key}"), REBUILD, None)) is not None:
+        if importlib.util.find_spec(f"{_PACKAGE}.{key}") is None: continue        # optimizer, rng, run_state, ...
+        if (rebuild := getattr(importlib.import_module(f"{_PACKAGE}.{key}"), _REBUILD, None)) is not None:
             return rebuild
     return None
 
@@ -81,8 +87,7 @@ def load_checkpoint(path: Union[str, Path], device="cpu") -> Checkpoint:
     model = Transformer(cfg.model, causal=objective == "ar")
     try: model.load_state_dict(state["model"])
     except RuntimeError as e:
-        raise TinyDiffusionError(f"checkpoint {str(path)!r} does not match its own config "
-                                 f"({str(e).splitlines()[0][:80]}); "
+        raise TinyDiffusionError(f"checkpoint {str(path)!r} does not match its own config ({state_dict_mismatch(e)}); "
                                  "it was edited or written by another version") from None
     model.to(device).eval()
     return Checkpoint(model, tok, cfg, objective, state)

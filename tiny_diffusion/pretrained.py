@@ -18,7 +18,7 @@ from .model import evaluating
 from .mdlm import chunk_for_scoring, loss_by_mask_level, mask_exact
 from .autoregressive import heldout_score
 from .text import corpus_path, paragraphs_of, read_text, split_sentences, strip_gutenberg, words
-from .checkpoint import load_checkpoint
+from .checkpoint import load_checkpoint, state_dict_mismatch
 from .curriculum import prepare
 from .trainer import _digest, read_log, stage_sequences, train
 from .sampling import REVEAL_SCHEDULES, generate
@@ -243,8 +243,7 @@ def model_from_state(state: dict, device="cpu") -> PretrainedDiffusion:
     try: model.load_state_dict(state["model"])
     except RuntimeError as e:
         raise TinyDiffusionError(f"checkpoint weights do not match the encoder config it records "
-                                 f"({str(e).splitlines()[0][:80]}); it was edited or written by another version"
-                                 ) from None
+                                 f"({state_dict_mismatch(e)}); it was edited or written by another version") from None
     return model.to(device).eval()
 
 # %% ../nbs/16_pretrained.ipynb #93f1a3b9
