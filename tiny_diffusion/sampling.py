@@ -449,8 +449,9 @@ def _denoise_blocks(model: Transformer, tokenizer: BookTokenizer, head: list[int
         live = _live(on_step, tokenizer, seq, reveal, conf, fixed, start, done, total) if on_step else None
         net = BlockCache(model, start) if block_cache and start > 0 else model
         out, rs, cf, n = denoise(net, x, bsteps, on_step=live, **opts)
-        if infill: seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
-        else:
+        if infill:                                                  # the gaps filled in place
+            seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
+        else:                                                       # the block appended
             seq = torch.cat([seq, out[:, start:]], 1)
             reveal, conf = reveal + [done + r for r in rs[0, start:].tolist()], conf + cf[0, start:].tolist()
         done, nfe = done + bsteps, nfe + n
