@@ -122,7 +122,7 @@ def shared_data(book, base: ProjectConfig, seed: int, output: Path, progress: bo
 
 def steps_per_epoch(prep: Prepared, cfg: ProjectConfig) -> list[tuple[int, int]]:
     "Per stage of `prep`: (optimizer steps, tokens) in one epoch, as the trainer frames and batches it."
-    from tiny_diffusion.trainer import stage_sequences
+    from tiny_diffusion.mdlm import stage_sequences
     out = []
     for texts in prep.stages:
         seqs = stage_sequences(texts, prep.tokenizer, cfg.model.max_seq_len, cfg.training.packing)

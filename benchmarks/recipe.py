@@ -65,7 +65,7 @@ class Recipe:
 def windows_of(texts, tok, L, packing):
     """Training rows [N, L] and pad masks, framed exactly as the trainer frames them (packed windows, or one padded row
     per text)."""
-    from tiny_diffusion.trainer import collate, stage_sequences
+    from tiny_diffusion.mdlm import collate, stage_sequences
     return collate(stage_sequences(texts, tok, L, packing))
 
 

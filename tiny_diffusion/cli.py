@@ -472,7 +472,8 @@ def integration_check(book: Path, out: Path) -> dict:
     "`train --test-integration`: the trainer's half (prepare a slice, three short stages, a sample), then evaluate."
     from tiny_diffusion import trainer
     from tiny_diffusion.evaluation import evaluate
-    t0, result = time.time(), trainer.integration_test(book, out)
+    from tiny_diffusion.sampling import generate
+    t0, result = time.time(), trainer.integration_test(book, out, sampler=generate)
     if _rank() == 0:        # one report: the other processes have nothing left to do
         ckpt = result["train"].get("best_model") or result["train"]["latest"]
         result["evaluation"] = evaluate(ckpt, book=book, samples=4, output_dir=out / "eval", style_analysis=False,
@@ -520,7 +521,9 @@ def train_command(args) -> int:
         if args.init:
             from tiny_diffusion.pretrained import finetune
             summary = finetune(cfg, book, out, resume=args.resume, progress=not args.no_progress, init=args.init)
-        else: summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress)
+        else:
+            from tiny_diffusion.sampling import generate      # the trainer's samples come from lesson 11's sampler
+            summary = trainer.train(cfg, book, out, resume=args.resume, progress=not args.no_progress, sampler=generate)
     if _rank() == 0: _print_summary(summary)
     return 0
 

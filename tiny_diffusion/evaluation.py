@@ -315,7 +315,7 @@ class ModelJudge:
     def score(self, texts: Sequence[str], batch_size: int = 32) -> dict:
         "Summed exact nats, tokens and characters of `texts`, each window scored from [BOS]."
         from tiny_diffusion.autoregressive import ar_nll
-        from tiny_diffusion.trainer import collate
+        from tiny_diffusion.mdlm import collate
         from tiny_diffusion.tokenizer import BOS_ID
         w = self.model.cfg.max_seq_len - 1
         rows = _token_rows(self.tokenizer, texts, eos=False)
@@ -730,7 +730,7 @@ def _infill_logprobs(model, seqs: list[list[int]], masks: list[np.ndarray], obje
         return lp, np.array([s[i] for s, i in rows])
     import torch
     from tiny_diffusion.model import evaluating
-    from tiny_diffusion.trainer import collate
+    from tiny_diffusion.mdlm import collate
     dev, lps, ys = next(model.parameters()).device, [], []
     with torch.no_grad(), evaluating(model):
         for b in range(0, len(seqs), batch_size):

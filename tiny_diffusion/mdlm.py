@@ -11,12 +11,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from .model import evaluating
 from .config import TinyDiffusionError
-from .tokenizer import BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
+from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'maskable',
            'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'logits_at', 'mdlm_loss',
-           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'loss_by_mask_level']
+           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'encode_texts', 'stage_sequences', 'collate',
+           'loss_by_mask_level']
 
 # %% ../nbs/07_mdlm.ipynb #6a38ea65
 class Schedule:
@@ -239,6 +240,31 @@ def chunk_for_scoring(tokenizer, texts: Union[str, Sequence[str]], seq_len: int)
     if not texts: raise TinyDiffusionError("no text to score; pass at least one non-empty text")
     tokens = pack_stream(tokenizer.encode_batch(texts), seq_len)
     return Chunks(tokens, tokens != PAD_ID, sum(map(len, texts)))
+
+# %% ../nbs/07_mdlm.ipynb #5b9fd79a
+def encode_texts(texts: list[str], tokenizer: BookTokenizer, max_seq_len: int) -> list[list[int]]:
+    "Each text as `[BOS] ids [EOS]`, cut into windows of at most `max_seq_len` tokens (windows of 1 dropped)."
+    out = []
+    for ids in tokenizer.encode_batch(list(texts)):
+        seq = [BOS_ID, *ids, EOS_ID]
+        out += [seq[i:i + max_seq_len] for i in range(0, len(seq), max_seq_len) if len(seq) - i > 1]
+    return out
+
+def stage_sequences(texts: list[str], tokenizer: BookTokenizer, max_seq_len: int,
+                    packing: bool = True) -> list[list[int]]:
+    "A stage's texts as token sequences: packed end to end into full windows, or one per text (padded later)."
+    if not texts: raise TinyDiffusionError("a stage has no texts; prepare the data again or use a longer book")
+    if not packing: return encode_texts(texts, tokenizer, max_seq_len)
+    windows = pack_stream(tokenizer.encode_batch(list(texts)), max_seq_len)   # [N, L], only the last one padded
+    return [row[row != PAD_ID].tolist() for row in windows]
+
+def collate(seqs: list[list[int]], device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
+    "Pad sequences with `[PAD]` to the longest: tokens LongTensor[B,T] and pad_mask BoolTensor[B,T] (True = real)."
+    T = max(len(s) for s in seqs)
+    tokens = torch.full((len(seqs), T), PAD_ID, dtype=torch.long)
+    for i, s in enumerate(seqs): tokens[i, :len(s)] = torch.tensor(s)
+    return tokens.to(device), (tokens != PAD_ID).to(device)
+
 
 # %% ../nbs/07_mdlm.ipynb #345e490f
 @torch.no_grad()

@@ -15,21 +15,20 @@ from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
                                    atomic_write, get_device, heartbeat)
-from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, PAD_ID, train_tokenizer
+from .tokenizer import BookTokenizer, train_tokenizer
 from .model import Transformer, choose_precision, cpu_bf16_speedup
-from .mdlm import chunk_for_scoring, get_schedule, mdlm_loss, pack_stream
+from .mdlm import chunk_for_scoring, collate, get_schedule, mdlm_loss, stage_sequences
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
 from .curriculum import prepare, prepared_dir, split_texts, stage_plan
 # checkpoint I/O lives in lesson 09; importing it here also keeps
 # `from tiny_diffusion.trainer import load_checkpoint` working
 from .checkpoint import load_checkpoint, read_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .sampling import generate
 
 # %% auto #0
-__all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'encode_texts', 'stage_sequences', 'bucket_batches', 'collate', 'RunState',
-           'make_optimizer', 'lr_factor', 'make_scheduler', 'full_range_share', 'compute_loss', 'precision_setup',
-           'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'clip_gradients', 'distributed_setup',
-           'resolve_resume', 'train', 'ar_warm_start', 'self_test', 'integration_test']
+__all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'bucket_batches', 'RunState', 'make_optimizer', 'lr_factor',
+           'make_scheduler', 'full_range_share', 'compute_loss', 'precision_setup', 'precision_reason', 'RunLog',
+           'read_log', 'save_samples', 'Trainer', 'clip_gradients', 'distributed_setup', 'resolve_resume', 'train',
+           'ar_warm_start', 'self_test', 'integration_test']
 
 # %% ../nbs/10_trainer.ipynb #270c3539
 _WORDS = dict(det=["the", "a", "one", "every"], adj=["pale", "dark", "cold", "gentle", "wretched", "quiet"],
@@ -67,23 +66,6 @@ def toy_config(**overrides) -> ProjectConfig:
     c.sampling = SamplingConfig(length=24, steps=8)
     return c.override(**overrides)
 
-# %% ../nbs/10_trainer.ipynb #17c2e89d
-def encode_texts(texts: list[str], tokenizer: BookTokenizer, max_seq_len: int) -> list[list[int]]:
-    "Each text as `[BOS] ids [EOS]`, cut into windows of at most `max_seq_len` tokens (windows of 1 dropped)."
-    out = []
-    for ids in tokenizer.encode_batch(list(texts)):
-        seq = [BOS_ID, *ids, EOS_ID]
-        out += [seq[i:i + max_seq_len] for i in range(0, len(seq), max_seq_len) if len(seq) - i > 1]
-    return out
-
-def stage_sequences(texts: list[str], tokenizer: BookTokenizer, max_seq_len: int,
-                    packing: bool = True) -> list[list[int]]:
-    "A stage's texts as token sequences: packed end to end into full windows, or one per text (padded later)."
-    if not texts: raise TinyDiffusionError("a stage has no texts; prepare the data again or use a longer book")
-    if not packing: return encode_texts(texts, tokenizer, max_seq_len)
-    windows = pack_stream(tokenizer.encode_batch(list(texts)), max_seq_len)   # [N, L], only the last one padded
-    return [row[row != PAD_ID].tolist() for row in windows]
-
 # %% ../nbs/10_trainer.ipynb #4adfdfec
 def bucket_batches(lengths: list[int], batch_size: int, seed: Union[int, list[int]], rank: int = 0,
                    world_size: int = 1, pool: int = 50) -> list[list[int]]:
@@ -99,13 +81,6 @@ def bucket_batches(lengths: list[int], batch_size: int, seed: Union[int, list[in
     batches = [batches[i] for i in rng.permutation(len(batches))]
     n = len(batches) // world_size * world_size
     return batches[rank:n:world_size]
-
-def collate(seqs: list[list[int]], device="cpu") -> tuple[torch.Tensor, torch.Tensor]:
-    "Pad sequences with `[PAD]` to the longest: tokens LongTensor[B,T] and pad_mask BoolTensor[B,T] (True = real)."
-    T = max(len(s) for s in seqs)
-    tokens = torch.full((len(seqs), T), PAD_ID, dtype=torch.long)
-    for i, s in enumerate(seqs): tokens[i, :len(s)] = torch.tensor(s)
-    return tokens.to(device), (tokens != PAD_ID).to(device)
 
 # %% ../nbs/10_trainer.ipynb #20719fb4
 @dataclass
@@ -224,16 +199,18 @@ def read_log(path: Union[str, Path]) -> list[dict]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 # %% ../nbs/10_trainer.ipynb #ef437620
-def save_samples(model, tokenizer: BookTokenizer, cfg: ProjectConfig, path: Path, meta: dict, n: int = 2) -> dict:
-    "Generate `n` samples with the run's sampling settings (`sampling.generate`) and save them with `meta` as JSON."
+def save_samples(model, tokenizer: BookTokenizer, cfg: ProjectConfig, path: Path, meta: dict, sampler: Callable,
+                 n: int = 2) -> dict:
+    "Generate `n` samples with `sampler` (`sampling.generate`'s arguments) and the run's settings; save them as JSON."
     s, t0 = cfg.sampling, time.time()
-    texts = generate(model, tokenizer, length=s.length, steps=s.steps, schedule=s.schedule, strategy=s.strategy,
-                     temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, seed=cfg.seed, num_samples=n).texts
-    rec = {**meta, "sampler": "sampling.generate", "sampling": dataclasses.asdict(s),
+    texts = sampler(model, tokenizer, length=s.length, steps=s.steps, schedule=s.schedule, strategy=s.strategy,
+                    temperature=s.temperature, top_k=s.top_k, top_p=s.top_p, seed=cfg.seed, num_samples=n).texts
+    rec = {**meta, "sampler": f"{sampler.__module__}.{sampler.__qualname__}", "sampling": dataclasses.asdict(s),
            "seconds": round(time.time() - t0, 3), "texts": texts}
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(rec, indent=1))
     return rec
+
 
 # %% ../nbs/10_trainer.ipynb #a164cdb5
 def _init_name(model) -> str:
@@ -255,8 +232,10 @@ class Trainer:
     "One run: config, prepared data, model, optimizer and where the run stands (`state`); `fit()` trains it."
     def __init__(self, cfg: ProjectConfig, data, output_dir: Union[str, Path], loss_fn: Optional[Callable] = None,
                  progress: bool = False, rank: int = 0, world_size: int = 1, device: Union[str, torch.device] = "cpu",
-                 model: Optional[torch.nn.Module] = None, tokenizer: Optional[BookTokenizer] = None):
+                 model: Optional[torch.nn.Module] = None, tokenizer: Optional[BookTokenizer] = None,
+                 sampler: Optional[Callable] = None):
         self.cfg, self.tcfg, self.objective, self.data = cfg, cfg.training, cfg.training.objective, data
+        self.sampler = sampler                               # samples during training (`save_samples`), if given
         # another tokenizer (a pretrained model's) replaces the book's
         self.tok = tokenizer or data.tokenizer
         self.out, self.rank, self.world, self.device = Path(output_dir), rank, world_size, torch.device(device)
@@ -562,6 +541,9 @@ def begin_run(self: Trainer) -> None:
     elif (self.ckpt_dir / "latest.pt").is_file():
         self.say(f"note: {self.ckpt_dir} holds an earlier run's checkpoints; this run replaces them "
                  "(resume='auto' would continue that run instead)")
+    if self.tcfg.sample_every_epochs and self.sampler is None:
+        self.say("note: no sampler given, so no samples are saved during training "
+                 "(pass sampler=sampling.generate, as the command line does)")
 
 @patch
 def after_step(self: Trainer, k: int) -> None:
@@ -584,12 +566,12 @@ def end_epoch(self: Trainer, k: int) -> None:
                          f"step {s.global_step}/{self.total_steps}" +
                          (f" · loss {self.last['loss']:.3f}" if self.last else ""))
     ending = ending or self.stage_over                         # validation may have found a plateau
-    if self.main and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0:
+    if self.main and self.sampler and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0:
         t0 = time.perf_counter()
         with self.still_working(f"stage {k + 1} samples"):
             save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
                          dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step,
-                              objective=self.objective, val=s.last_val))
+                              objective=self.objective, val=s.last_val), self.sampler)
         s.val_seconds += time.perf_counter() - t0
     self.stage_epochs, self.stage_steps = s.epoch + 1, s.stage_step
     if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
@@ -680,9 +662,9 @@ def _prepared(book, out: Path, cfg: ProjectConfig, progress: bool, rank: int, wo
 
 def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, resume: Union[str, Path, None] = None,
           progress: bool = True, loss_fn: Optional[Callable] = None, model: Optional[torch.nn.Module] = None,
-          tokenizer: Optional[BookTokenizer] = None) -> dict:
+          tokenizer: Optional[BookTokenizer] = None, sampler: Optional[Callable] = None) -> dict:
     """Train `cfg.training.objective` ('mdlm' or 'ar') through the curriculum on `book` (a given `model`/`tokenizer`,
-    or new ones); returns a summary."""
+    or new ones; samples during training from `sampler`, e.g. `sampling.generate`); returns a summary."""
     cfg = ProjectConfig.from_dict(cfg.to_dict())  # a private copy: the run sets vocab_size and output_dir
     out = Path(output_dir or cfg.output_dir)
     cfg.output_dir = str(out)
@@ -702,8 +684,8 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
     try:
         data, ar = _prepared(book, out, cfg, progress, rank, world), None
         if warm and ck is None:                                  # a resumed diffusion run has its weights already
-            model, ar = ar_warm_start(cfg, data, out / "ar_init", resume, progress, rank, world, device)
-        tr = Trainer(cfg, data, out, loss_fn, progress, rank, world, device, model, tokenizer)
+            model, ar = ar_warm_start(cfg, data, out / "ar_init", resume, progress, rank, world, device, sampler)
+        tr = Trainer(cfg, data, out, loss_fn, progress, rank, world, device, model, tokenizer, sampler)
         if ck is not None: tr.load(ck, ck_path)
         summary = tr.fit()
         return {**summary, "ar_init": ar} if warm else summary
@@ -727,7 +709,7 @@ def _ar_warm_config(cfg: ProjectConfig, data, out: Path, rank: int = 0, world: i
     return ar
 
 def ar_warm_start(cfg: ProjectConfig, data, out: Union[str, Path], resume=None, progress: bool = False, rank: int = 0,
-                  world: int = 1, device="cpu") -> tuple[Transformer, dict]:
+                  world: int = 1, device="cpu", sampler: Optional[Callable] = None) -> tuple[Transformer, dict]:
     """Train `cfg`'s Transformer autoregressively for `training.ar_init_steps` steps (a run in `out`); the diffusion
     model made from its last weights, and its summary."""
     out = Path(out)
@@ -735,7 +717,7 @@ def ar_warm_start(cfg: ProjectConfig, data, out: Union[str, Path], resume=None, 
     # the prepared data, seen as one stage
     view = SimpleNamespace(tokenizer=data.tokenizer, stages=[data.stages[-1]], validation=data.validation,
                            importance={}, statistics={}, data_dir=None)
-    tr = Trainer(ar, view, out, progress=progress, rank=rank, world_size=world, device=device)
+    tr = Trainer(ar, view, out, progress=progress, rank=rank, world_size=world, device=device, sampler=sampler)
     latest = out / "checkpoints" / "latest.pt"
     # an interrupted warm start goes on
     if resume == "auto" and latest.is_file(): tr.load(read_checkpoint(latest), latest)
@@ -768,15 +750,16 @@ def self_test(output_dir: Union[str, Path]) -> dict:
     return dict(passed=all(checks.values()), checks=checks, runs=runs, seconds=_round(time.time() - t0, 1),
                 output_dir=str(out))
 
-def integration_test(book: Union[str, Path], output_dir: Union[str, Path]) -> dict:
-    "The training half of `train --test-integration`: prepare a slice of `book`, three short stages, a sample."
+def integration_test(book: Union[str, Path], output_dir: Union[str, Path], sampler: Callable) -> dict:
+    """The training half of `train --test-integration`: prepare a slice of `book`, three short stages, a sample from
+    `sampler` (`sampling.generate`)."""
     t0, out = time.time(), Path(output_dir)
     cfg = ProjectConfig.test_integration()
     cfg.output_dir = str(out)
-    r = train(cfg, book, out, progress=False)
+    r = train(cfg, book, out, progress=False, sampler=sampler)
     ck = load_checkpoint(r["best_model"] or r["latest"])
     g = save_samples(ck.model, ck.tokenizer, cfg, out / "samples" / "integration.json",
-                     dict(checkpoint=r["best_model"]), n=1)
+                     dict(checkpoint=r["best_model"]), sampler, n=1)
     checks = {"three stages trained": [x["stopped"] for x in r["stages"]] == [None] * 3,
               "validation bpc finite": math.isfinite(r["best_val_bpc"]),
               "a sample was generated": bool(g["texts"][0].strip())}
