@@ -100,6 +100,10 @@ class RunState:
     train_seconds: float = 0.0     # time in optimizer steps
     val_seconds: float = 0.0       # time in validation and sampling
 
+    def next_stage(self) -> None:
+        "Move to the start of the next stage: its epoch, step and plateau counters back to 0."
+        self.stage, self.epoch, self.epoch_step, self.stage_step, self.bad_epochs = self.stage + 1, 0, 0, 0, 0
+
     def to_dict(self) -> dict:
         "A plain dict of the fields (what a checkpoint stores)."
         return dataclasses.asdict(self)
@@ -235,47 +239,59 @@ class Trainer:
                  model: Optional[torch.nn.Module] = None, tokenizer: Optional[BookTokenizer] = None,
                  sampler: Optional[Callable] = None):
         self.cfg, self.tcfg, self.objective, self.data = cfg, cfg.training, cfg.training.objective, data
-        self.sampler = sampler                               # samples during training (`save_samples`), if given
-        # another tokenizer (a pretrained model's) replaces the book's
-        self.tok = tokenizer or data.tokenizer
+        self.tok = tokenizer or data.tokenizer               # a pretrained model's tokenizer replaces the book's
         self.out, self.rank, self.world, self.device = Path(output_dir), rank, world_size, torch.device(device)
-        self.main, self.progress, self.loss_fn = rank == 0, progress, loss_fn or compute_loss
+        self.main, self.progress = rank == 0, progress
+        self.loss_fn, self.sampler = loss_fn or compute_loss, sampler    # the seams: the loss; samples, if given
         cfg.model.vocab_size = len(self.tok)
+        # the data: each stage's rows and step budget, the validation windows and the no-model baseline
         self.stages = stage_plan(cfg)
-        if len(data.stages) != len(self.stages):
-            raise TinyDiffusionError(f"the prepared data has {len(data.stages)} stages but the config asks for "
-                                     f"{len(self.stages)}; prepare the data again with this config")
-        L, bs = cfg.model.max_seq_len, self.tcfg.batch_size
-        self.seqs = [stage_sequences(t, self.tok, L, self.tcfg.packing) for t in data.stages]  # per stage: token lists
-        for k, s in enumerate(self.seqs):
-            if len(s) < bs * world_size:
-                raise TinyDiffusionError(f"stage {k + 1} ({self.stages[k].name}) has {len(s)} sequences, fewer "
-                                         f"than one batch of {bs} per process; lower training.batch_size or use a "
-                                         "longer book")
+        self.seqs = self.stage_rows()                                                   # per stage: token lists
         self.steps_per_stage = [self.stage_budget(k) for k in range(len(self.stages))]
         self.total_steps = sum(self.steps_per_stage)
         val = split_texts(data, "validation")                # every choice of the run is made on these; never on test
-        self.val_chunks = chunk_for_scoring(self.tok, val, L)                             # validation windows [N, L]
-        self.unigram = unigram_bpc(self.tok, data.stages[-1], val)                        # the no-model baseline
-        prec = choose_precision(self.tcfg.precision, self.device)
-        if world_size > 1:                                   # every process uses rank 0's measured choice
-            box = [prec]
-            torch.distributed.broadcast_object_list(box, src=0)
-            prec = box[0]
-        self.autocast, self.scaler, self.precision = precision_setup(prec, self.device)
-        torch.manual_seed(cfg.seed)
-        np.random.seed(cfg.seed)
-        random.seed(cfg.seed)
-        if model is not None: _check_model(model, self.objective, len(self.tok))
-        if model is None: model = Transformer(cfg.model, causal=self.objective == "ar")
-        self.model = model.to(self.device)
-        self.fwd = self.model                                # what the loop calls (DDP / compile wrap it: `wrap`)
-        self.opt = self.sched = None
+        self.val_chunks = chunk_for_scoring(self.tok, val, cfg.model.max_seq_len)        # validation windows [N, L]
+        self.unigram = unigram_bpc(self.tok, data.stages[-1], val)
+        # the model, in the precision every process agrees on
+        self.autocast, self.scaler, self.precision = precision_setup(self.agreed_precision(), self.device)
+        self.model = self.fwd = self.build_model(model)      # fwd: what the loop calls (DDP / compile wrap it: `wrap`)
+        # where the run stands; the optimizer, the log and the bar are made as training starts
         self.state = RunState(best_stage_bpc=[math.inf] * len(self.stages))
-        self.log, self.bar, self.window = RunLog(None), tqdm(disable=True), (0, 0.0)  # opened by `fit`
+        self.opt = self.sched = self.last = None             # last: what the last optimizer step did (loss, lr, …)
+        self.log, self.bar, self.window = RunLog(None), tqdm(disable=True), (0, 0.0)
         self.ckpt_dir, self.resumed = self.out / "checkpoints", None
         self.stopped, self.stage_over, self.new_best, self.stops, self.stage_records = None, False, False, [], []
-        self.last = None                                     # what the last optimizer step did (loss, lr, …)
+
+    def stage_rows(self) -> list[list[list[int]]]:
+        "Each stage's texts as token rows (`mdlm.stage_sequences`); one-line errors for data no run can use."
+        if len(self.data.stages) != len(self.stages):
+            raise TinyDiffusionError(f"the prepared data has {len(self.data.stages)} stages but the config asks for "
+                                     f"{len(self.stages)}; prepare the data again with this config")
+        L, bs = self.cfg.model.max_seq_len, self.tcfg.batch_size
+        seqs = [stage_sequences(t, self.tok, L, self.tcfg.packing) for t in self.data.stages]
+        for k, s in enumerate(seqs):
+            if len(s) < bs * self.world:
+                raise TinyDiffusionError(f"stage {k + 1} ({self.stages[k].name}) has {len(s)} sequences, fewer "
+                                         f"than one batch of {bs} per process; lower training.batch_size or use a "
+                                         "longer book")
+        return seqs
+
+    def agreed_precision(self) -> str:
+        "The precision to train in (`model.choose_precision`); under torchrun every process takes rank 0's choice."
+        prec = choose_precision(self.tcfg.precision, self.device)
+        if self.world == 1: return prec
+        box = [prec]
+        torch.distributed.broadcast_object_list(box, src=0)
+        return box[0]
+
+    def build_model(self, model: Optional[torch.nn.Module] = None) -> torch.nn.Module:
+        "After seeding every generator: the model given (checked first), or a new one from the config; on the device."
+        torch.manual_seed(self.cfg.seed)
+        np.random.seed(self.cfg.seed)
+        random.seed(self.cfg.seed)
+        if model is not None: _check_model(model, self.objective, len(self.tok))
+        else: model = Transformer(self.cfg.model, causal=self.objective == "ar")
+        return model.to(self.device)
 
     def stage_budget(self, k: int) -> int:
         "Optimizer steps stage `k` runs: epochs × steps per epoch, capped by `max_steps_per_stage`."
@@ -556,6 +572,18 @@ def after_step(self: Trainer, k: int) -> None:
     elif self.tcfg.checkpoint_every and s.global_step % self.tcfg.checkpoint_every == 0: self.save(k)
 
 @patch
+def epoch_samples(self: Trainer, k: int) -> None:
+    "Samples of the model after this epoch of stage `k`, every `sample_every_epochs` epochs when a sampler was given."
+    s, st, t = self.state, self.stages[k], self.tcfg
+    if not (self.main and self.sampler and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0): return
+    t0 = time.perf_counter()
+    with self.still_working(f"stage {k + 1} samples"):
+        save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
+                     dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step,
+                          objective=self.objective, val=s.last_val), self.sampler)
+    s.val_seconds += time.perf_counter() - t0
+
+@patch
 def end_epoch(self: Trainer, k: int) -> None:
     "At an epoch's end: validation when due, samples, the run state moved on (next epoch or stage), checkpoints."
     s, st, t = self.state, self.stages[k], self.tcfg
@@ -565,19 +593,12 @@ def end_epoch(self: Trainer, k: int) -> None:
     if not due: self.say(f"stage {k + 1}/{len(self.stages)} {st.name} · epoch {s.epoch + 1}/{st.epochs} done · "
                          f"step {s.global_step}/{self.total_steps}" +
                          (f" · loss {self.last['loss']:.3f}" if self.last else ""))
-    ending = ending or self.stage_over                         # validation may have found a plateau
-    if self.main and self.sampler and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0:
-        t0 = time.perf_counter()
-        with self.still_working(f"stage {k + 1} samples"):
-            save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
-                         dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step,
-                              objective=self.objective, val=s.last_val), self.sampler)
-        s.val_seconds += time.perf_counter() - t0
+    self.epoch_samples(k)
     self.stage_epochs, self.stage_steps = s.epoch + 1, s.stage_step
-    if ending: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
+    self.stage_over = ending or self.stage_over                # validation may have found a plateau
+    if self.stage_over: s.next_stage()
     else: s.epoch, s.epoch_step = s.epoch + 1, 0
     s.run_epochs += 1
-    self.stage_over = ending
     self.save(k, improved, epoch_end=True)
 
 @patch
@@ -592,7 +613,7 @@ def end_stage(self: Trainer, k: int) -> None:
         self.log.write("nonfinite", step=s.global_step, stage=k + 1, message=msg)
         self.stops.append(msg)
         self.stage_epochs, self.stage_steps = s.epoch, s.stage_step
-    if s.stage == k: s.stage, s.epoch, s.epoch_step, s.stage_step, s.bad_epochs = k + 1, 0, 0, 0, 0
+    if s.stage == k: s.next_stage()                           # a stopped or empty stage: the run moves on
     rec = dict(stage=k + 1, name=st.name, format=st.format, epochs=self.stage_epochs, steps=self.stage_steps,
                best_val_bpc=_round(s.best_stage_bpc[k]), stopped=self.stopped)
     self.stage_records.append(rec)
@@ -603,22 +624,25 @@ def end_stage(self: Trainer, k: int) -> None:
 @patch
 def fit(self: Trainer) -> dict:
     "Train every stage from where `state` stands (a fresh run or a resumed one); returns the run's summary."
-    self.begin_run()
+    self.begin_run()                               # wrap the model, open the log, restore a resume's random states
     s = self.state
     for k in range(s.stage, len(self.stages)):
+        # a stage: its optimizer and schedule (made once per run, or per stage), its progress bar
         self.begin_stage(k)
         self.bar = self.progress_bar(k)
         while not self.stage_over:
+            # an epoch: the optimizer steps it has left, each followed by the log, validation if due, latest.pt
             for group in self.groups(k, s.epoch)[s.epoch_step:]:
                 if s.stage_step >= self.steps_per_stage[k]:
-                    self.stage_over = True
+                    self.stage_over = True             # (a run resumed from a checkpoint written at the budget)
                     break
-                if not self.step(k, group): break              # the NaN guard stopped the stage
+                if not self.step(k, group): break      # the NaN guard stopped the stage
                 self.after_step(k)
-                if self.stage_over: break
+                if self.stage_over: break              # the stage's budget spent, or a plateau
             if self.stopped: break
+            # the epoch's end: validation, samples, the run state moved on (next epoch or stage), checkpoints
             self.end_epoch(k)
-        self.end_stage(k)
+        self.end_stage(k)                          # the stage's record (and the NaN guard's message)
     return self.summary()
 
 @patch
