@@ -537,6 +537,32 @@ def wrap(self: Trainer) -> None:
 
 # %% ../nbs/10_trainer.ipynb #b72ca35f
 @patch
+def fit(self: Trainer) -> dict:
+    "Train every stage from where `state` stands (a fresh run or a resumed one); returns the run's summary."
+    self.begin_run()                               # wrap the model, open the log, restore a resume's random states
+    s = self.state
+    for k in range(s.stage, len(self.stages)):
+        # a stage: its optimizer and schedule (made once per run, or per stage), its progress bar
+        self.begin_stage(k)
+        self.bar = self.progress_bar(k)
+        while not self.stage_over:
+            # an epoch: the optimizer steps it has left, each followed by the log, validation if due, latest.pt
+            for group in self.groups(k, s.epoch)[s.epoch_step:]:
+                if s.stage_step >= self.steps_per_stage[k]:
+                    self.stage_over = True             # (a run resumed from a checkpoint written at the budget)
+                    break
+                if not self.step(k, group): break      # the NaN guard stopped the stage
+                self.after_step(k)
+                if self.stage_over: break              # the stage's budget spent, or a plateau
+            if self.stopped: break
+            # the epoch's end: validation, samples, the run state moved on (next epoch or stage), checkpoints
+            self.end_epoch(k)
+        self.end_stage(k)                          # the stage's record (and the NaN guard's message)
+    return self.summary()
+
+
+# %% ../nbs/10_trainer.ipynb #f17a0c22
+@patch
 def begin_run(self: Trainer) -> None:
     "Before the first step: wrap the model, open the log with a start record, say what runs; random states of a resume."
     self.wrap()
@@ -571,6 +597,8 @@ def after_step(self: Trainer, k: int) -> None:
         self.save(k, self.validate(k))
     elif self.tcfg.checkpoint_every and s.global_step % self.tcfg.checkpoint_every == 0: self.save(k)
 
+
+# %% ../nbs/10_trainer.ipynb #f17a0c24
 @patch
 def epoch_samples(self: Trainer, k: int) -> None:
     "Samples of the model after this epoch of stage `k`, every `sample_every_epochs` epochs when a sampler was given."
@@ -621,30 +649,8 @@ def end_stage(self: Trainer, k: int) -> None:
     if not self.stopped: self.say(f"stage {k + 1}/{len(self.stages)} {st.name} done: {rec['steps']} steps, "
                                   f"best {rec['best_val_bpc']:.3f} bpc")
 
-@patch
-def fit(self: Trainer) -> dict:
-    "Train every stage from where `state` stands (a fresh run or a resumed one); returns the run's summary."
-    self.begin_run()                               # wrap the model, open the log, restore a resume's random states
-    s = self.state
-    for k in range(s.stage, len(self.stages)):
-        # a stage: its optimizer and schedule (made once per run, or per stage), its progress bar
-        self.begin_stage(k)
-        self.bar = self.progress_bar(k)
-        while not self.stage_over:
-            # an epoch: the optimizer steps it has left, each followed by the log, validation if due, latest.pt
-            for group in self.groups(k, s.epoch)[s.epoch_step:]:
-                if s.stage_step >= self.steps_per_stage[k]:
-                    self.stage_over = True             # (a run resumed from a checkpoint written at the budget)
-                    break
-                if not self.step(k, group): break      # the NaN guard stopped the stage
-                self.after_step(k)
-                if self.stage_over: break              # the stage's budget spent, or a plateau
-            if self.stopped: break
-            # the epoch's end: validation, samples, the run state moved on (next epoch or stage), checkpoints
-            self.end_epoch(k)
-        self.end_stage(k)                          # the stage's record (and the NaN guard's message)
-    return self.summary()
 
+# %% ../nbs/10_trainer.ipynb #f17a0c26
 @patch
 def summary(self: Trainer) -> dict:
     "Close the log and return the run's summary (rounded numbers, paths of what it wrote)."
@@ -665,6 +671,7 @@ def summary(self: Trainer) -> dict:
                 seconds=_round(secs, 1), train_seconds=_round(s.train_seconds, 1), val_seconds=_round(s.val_seconds, 1),
                 device=str(self.device), precision=self.precision, world_size=self.world,
                 weights_sha256=_digest(self.model))
+
 
 # %% ../nbs/10_trainer.ipynb #deef4ed1
 def resolve_resume(resume, ckpt_dir: Path) -> Optional[Path]:
