@@ -224,7 +224,8 @@ def finetune(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None
         raise TinyDiffusionError(f"a pretrained bidirectional encoder fine-tunes into the diffusion model only; "
                                  f"set training.objective=mdlm (not {cfg.training.objective!r})")
     model, tok = load_pretrained(init, cfg.model)
-    return train(cfg, book, output_dir, resume, progress, model=model, tokenizer=tok)
+    # samples during training from lesson 11's sampler, as `tiny-diffusion train` gives them
+    return train(cfg, book, output_dir, resume, progress, model=model, tokenizer=tok, sampler=generate)
 
 def test_config(**overrides) -> ProjectConfig:
     "The fine-tuning config of the tests: 64-token windows, batches of 8, two steps per stage, fp32 on the CPU."
