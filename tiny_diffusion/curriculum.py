@@ -14,7 +14,7 @@ from .config import ConfigError, ProjectConfig, StageConfig, TinyDiffusionError,
 from .text import (Book, Chapter, check_sentences, is_corpus, load_book, punkt_for, punkt_sample,
                                  read_text, resolve_book, source_digest, split_sentences, words)
 from .tokenizer import BookTokenizer, train_tokenizer
-from .difficulty import score_sentences, word_importance
+from .difficulty import score_sentences
 
 # %% auto #0
 __all__ = ['SPLITS', 'MIN_SPLIT_DOCUMENTS', 'MIN_CHAPTERS', 'PARTS', 'MIN_STAGE_SHARE', 'RELAX_STEP', 'MARKERS', 'FORMAT',
@@ -162,14 +162,13 @@ HELDOUT_STAGES = {"validation": -1, "test": -2}  # the `stage` of the held-out s
 
 @dataclass
 class Prepared:
-    "A prepared book or corpus: tokenizer, each stage's texts, validation and test paragraphs, statistics, importance."
+    "A prepared book or corpus: tokenizer, each stage's texts, validation and test paragraphs, statistics."
     tokenizer: BookTokenizer
     stages: list[list[str]]
     validation: list[str]                                           # paragraphs for every choice made in training
     test: list[str]                                                 # paragraphs only reported
     statistics: dict
     data_dir: Path
-    importance: dict[str, float] = field(default_factory=dict)
     stage_configs: list[StageConfig] = field(default_factory=list)
     stage_documents: list[list[int]] = field(default_factory=list)  # the document of each stage text
     validation_documents: list[int] = field(default_factory=list)   # the document of each validation paragraph
@@ -194,17 +193,16 @@ class Prepared:
         seg = pd.read_parquet(d / "segments.parquet", columns=["stage", "text", "document"])
         cfgs = [StageConfig(s["name"], s["format"], s["epochs"], tuple(s["mask_range"]), s["min_words"], s["max_words"],
                             s["max_difficulty"]) for s in splits["stages"]]
-        return cls.from_segments(seg, BookTokenizer.load(d / "compressed_tokenizer.json"), cfgs, stats, d,
-                                 splits.get("importance", {}))
+        return cls.from_segments(seg, BookTokenizer.load(d / "compressed_tokenizer.json"), cfgs, stats, d)
 
     @classmethod
-    def from_segments(cls, seg: pd.DataFrame, tok: BookTokenizer, cfgs: list[StageConfig], stats: dict, d: Path,
-                      importance: dict[str, float]) -> Prepared:
+    def from_segments(cls, seg: pd.DataFrame, tok: BookTokenizer, cfgs: list[StageConfig], stats: dict,
+                      d: Path) -> Prepared:
         "Prepared data from the rows of segments.parquet (columns stage, text, document) and what goes with them."
         ks = [*range(len(cfgs)), *HELDOUT_STAGES.values()]            # each stage, then validation and test
         texts = [seg.text[seg.stage == k].tolist() for k in ks]
         docs = [seg.document[seg.stage == k].tolist() for k in ks]
-        return cls(tok, texts[:-2], *texts[-2:], stats, d, importance, cfgs, docs[:-2], *docs[-2:])
+        return cls(tok, texts[:-2], *texts[-2:], stats, d, cfgs, docs[:-2], *docs[-2:])
 
 def split_texts(data, name: str) -> list[str]:
     "The paragraphs of held-out split `name` ('validation' or 'test') of prepared data, or one line saying what to do."
@@ -357,15 +355,15 @@ def write_prepared(d: Path, segs: pd.DataFrame, tok: BookTokenizer, splits_recor
     _write_json(d / "curriculum_splits.json", splits_record)
     _write_json(d / "statistics.json", stats)
 
-def _splits_record(bk: Book, splits: Splits, key: str, info: list[dict], importance: dict) -> dict:
-    "curriculum_splits.json: the stages, the chapters (and documents) of each split, word importance."
+def _splits_record(bk: Book, splits: Splits, key: str, info: list[dict]) -> dict:
+    "curriculum_splits.json: the stages, the chapters (and documents) of each split."
     rec = dict(format=FORMAT, cache_key=key, stages=info)
     for name, chs in zip(SPLITS, splits):
         rec[f"{name}_chapters"] = [_chapter_name(bk, c) for c in chs]
         if name != "train":
             rec[f"{name}_documents"] = ([bk.documents[k] for k in sorted({c.document for c in chs})]
                                         if bk.documents else [])
-    return {**rec, "importance": importance}
+    return rec
 
 def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectConfig, progress: bool = False,
             quiet: bool = False, text_field: Optional[str] = None) -> Prepared:
@@ -403,7 +401,6 @@ def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectCo
     t = step("scoring", t, f"embedding {scores.attrs['embedding']}" + "".join(f"; fallback: {f}" for f in fallbacks))
     segs, info = build_segments(stages_cfg, scores, splits, tok, max(8, cfg.model.max_seq_len - 2))
     t = step("stages", t, " / ".join(f"{s['n_segments']:,}" for s in info) + " segments")
-    importance = word_importance(sents)
     counts, coverage = split_counts(splits, segs, sents, tok)
     stats = dict(format=FORMAT, cache_key=key, cached=False,
                  book=dict(path=str(path), title=bk.title, sha256=digest, chapters=len(bk.chapters),
@@ -412,9 +409,9 @@ def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectCo
                  counts=counts, stages=info, vocab_size=tok.vocab_size, embedding=scores.attrs["embedding"],
                  coverage=coverage, fallbacks=fallbacks, timings=timings)
     timings["total"] = round(time.perf_counter() - t_all, 3)
-    write_prepared(d, segs, tok, _splits_record(bk, splits, key, info, importance), stats)
+    write_prepared(d, segs, tok, _splits_record(bk, splits, key, info), stats)
     _say(quiet, f"wrote {d} in {timings['total']:.1f} s")
-    return Prepared.from_segments(segs, tok, stages_cfg, stats, d, importance)
+    return Prepared.from_segments(segs, tok, stages_cfg, stats, d)
 
 # %% ../nbs/05_curriculum.ipynb #c7f580db
 def summary_table(p: Prepared) -> str:

@@ -180,9 +180,8 @@ def slice_dataset(book: str = "frankenstein", max_chars: int = 20_000, n_heldout
     train_p, val, test = paras[:-n_heldout], paras[-n_heldout:-n_heldout // 2], paras[-n_heldout // 2:]
     sents = [s for ss in split_sentences(train_p) for s in ss]
     pairs = [f"{a} [SEP] {b}" for a, b in zip(sents[::2], sents[1::2])]
-    return SimpleNamespace(tokenizer=None, stages=[sents, pairs, train_p], validation=val, test=test, importance={},
-                           statistics={},
-                           data_dir=None)
+    return SimpleNamespace(tokenizer=None, stages=[sents, pairs, train_p], validation=val, test=test,
+                           statistics={}, data_dir=None)
 
 # %% ../nbs/16_pretrained.ipynb #61f582b5
 @torch.no_grad()

@@ -53,7 +53,7 @@ def toy_dataset(n_paragraphs: int = 42, seed: int = 0, vocab_size: int = 300) ->
     sents = [s.strip() + "." for p in train_p for s in p.split(".") if s.strip()]
     pairs = [f"{a} [SEP] {b}" for a, b in zip(sents[::2], sents[1::2])]
     tok = train_tokenizer(train_p, vocab_size, min_frequency=2)
-    return SimpleNamespace(tokenizer=tok, stages=[sents, pairs, train_p], validation=val, test=test, importance={},
+    return SimpleNamespace(tokenizer=tok, stages=[sents, pairs, train_p], validation=val, test=test,
                            statistics={}, data_dir=None)
 
 def toy_config(**overrides) -> ProjectConfig:
@@ -747,7 +747,7 @@ def ar_warm_start(cfg: ProjectConfig, data, out: Union[str, Path], resume=None, 
     ar = _ar_warm_config(cfg, data, out, rank, world)
     # the prepared data, seen as one stage
     view = SimpleNamespace(tokenizer=data.tokenizer, stages=[data.stages[-1]], validation=data.validation,
-                           importance={}, statistics={}, data_dir=None)
+                           statistics={}, data_dir=None)
     tr = Trainer(ar, view, out, progress=progress, rank=rank, world_size=world, device=device, sampler=sampler)
     latest = out / "checkpoints" / "latest.pt"
     # an interrupted warm start goes on
