@@ -895,11 +895,12 @@ def _likelihood(ck, prep, split: str, n_t: int, seed: int, say) -> dict:
             "conditioned_on": "[BOS] and the text before it in its window" if ck.objective == "ar"
             else "the unmasked tokens of its window; [BOS]/[EOS] never masked"}
 
-def _baselines(tok, prep, texts: Sequence[str], order: int, say) -> tuple[NgramJudge, dict]:
+def _baselines(tok, train_pars: Sequence[str], texts: Sequence[str], order: int, say) -> tuple[NgramJudge, dict]:
     "The Kneser-Ney judge of the training text, and the add-one unigram and Kneser-Ney BPC of `texts`."
     say(f"baselines: add-one unigram and Kneser-Ney {order}-gram of the training text")
-    ngram_judge = NgramJudge(tok, prep.stages[-1], order)    # counted on the text the trainer's baseline uses
-    return ngram_judge, count_baselines(tok, prep.stages[-1], texts, order, model=ngram_judge.model)
+    # counted on whole training paragraphs: n-grams across the trainer's window cuts count too (the stronger baseline)
+    ngram_judge = NgramJudge(tok, train_pars, order)
+    return ngram_judge, count_baselines(tok, train_pars, texts, order, model=ngram_judge.model)
 
 def _mask_levels(ck, texts: Sequence[str], n_windows: int, seed: int, say) -> dict[float, float]:
     "An MDLM's loss at each masking level, on the first `n_windows` windows of `texts`."
@@ -994,7 +995,7 @@ def evaluate(checkpoint: Union[str, Path], book: Union[str, Path, None] = None, 
     report = _header(checkpoint, ck, title, split)
     # likelihood of the split, and what counting alone achieves on the same characters
     report["likelihood"] = _likelihood(ck, prep, split, n_t, seed, say)
-    ngram_judge, report["baselines"] = _baselines(ck.tokenizer, prep, texts, ngram_order, say)
+    ngram_judge, report["baselines"] = _baselines(ck.tokenizer, train_pars, texts, ngram_order, say)
     plots = []
     if ck.objective == "mdlm":                         # how the loss grows with the share of masked tokens
         report["loss_by_mask_level"] = _mask_levels(ck, texts, mask_level_sequences, seed, say)
