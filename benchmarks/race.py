@@ -10,13 +10,18 @@ steps (`BUDGET`): MDLM rows as AR warm start + three curriculum stages, AR rows 
 paragraphs capped at the same count. One JSON line per finished run is appended to --record (resumable: a row and
 seed already there is skipped), with the load (`uptime`) at its end.
 
-    # the search, seed 0, one thread per run, one run per core (each ~14 minutes on an AMX Xeon core)
-    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0 mdlm_d01 --seeds 0
-    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d0 ar_d01 --seeds 0
-    # the chosen rows on two more seeds
-    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01 --seeds 1 2
-    python benchmarks/race.py --ngram        # Kneser-Ney orders 2-5: the order chosen on validation
+The record nbs/race_results.jsonl was written by these, each run one thread on its own core of a 2-core Xeon
+(AMX, bf16), two at a time (9-25 minutes a run, depending on the load beside it; 2026-12-06):
+
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01 --seeds 0 1 2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d0 ar_d02 ar_d03 --seeds 0
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02 --seeds 1     # the chosen AR, seeds 1-2
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02 --seeds 2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_w500 --seeds 0
+    python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
+
+Rows of ROWS not in the record (other dropouts, weight decay 0.5) are there to be run next, with --rows.
 """
 from __future__ import annotations
 import argparse, hashlib, json, os, re, statistics, subprocess, sys, time
@@ -27,12 +32,12 @@ EPOCHS = {200: "27,21,42", 500: "27,21,30"}    # stage epochs that make warm sta
 
 # name: (objective, AR warm-start steps (MDLM), overrides)
 ROWS = {
-    "mdlm_d0":       ("mdlm", 200, {}),
+    "mdlm_d0":       ("mdlm", 200, {"model.dropout": 0.0}),     # every row names its dropout: the preset's is 0.1
     "mdlm_d01":      ("mdlm", 200, {"model.dropout": 0.1}),
     "mdlm_d02":      ("mdlm", 200, {"model.dropout": 0.2}),
     "mdlm_d01_wd05": ("mdlm", 200, {"model.dropout": 0.1, "training.weight_decay": 0.5}),
     "mdlm_d01_w500": ("mdlm", 500, {"model.dropout": 0.1}),
-    "ar_d0":         ("ar", 0, {}),
+    "ar_d0":         ("ar", 0, {"model.dropout": 0.0}),
     "ar_d01":        ("ar", 0, {"model.dropout": 0.1}),
     "ar_d02":        ("ar", 0, {"model.dropout": 0.2}),
     "ar_d03":        ("ar", 0, {"model.dropout": 0.3}),

@@ -9,10 +9,11 @@ exactly as `nbdev_test` does (from nbs/, cells flagged with the project's test f
 - **stale**: the stored output differs from what the cell shows now.
 
 Texts are compared after normalising what legitimately differs between machines (paths of the checkout and of
-temporary folders, memory addresses, progress bars): the words must match exactly and every number within 1 %
-(or 0.011 absolute, a rounding step of two decimals). A cell whose numbers legitimately vary from run to run
-(timings, wall-clock) says so with a comment line `# output varies: <why>`; its text is compared without its
-numbers. Images are compared by count. Cells that were skipped (slow) keep their stored outputs.
+temporary folders, memory addresses, progress bars, durations such as "12.3 s" and rates such as "4,800 tokens/s",
+and the values of keys named like `seconds` or `train_s`): the words must match exactly and every number within 1 %
+(or 0.011 absolute, a rounding step of two decimals). A cell whose other numbers legitimately vary from run to run
+(a measured speed-up, a memory peak) says so with a comment line `# output varies: <why>`; its text is compared
+without its numbers. Images are compared by count. Cells that were skipped (slow) keep their stored outputs.
 
     python nbs/_outputs.py check [NB ...] [--n_workers 2]   # the test command: fails on errors, blank or stale
     python nbs/_outputs.py update NB [NB ...] [--slow]      # run and store missing or stale outputs (--slow: slow too)
@@ -30,6 +31,10 @@ REPO = NBS.parent
 VARIES = re.compile(r"^\s*#\s*output varies\b", re.M)
 NUMBER = re.compile(r"(?<![\w.])[-+]?(?:\d[\d,]*\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# durations and rates: how long something took is the machine's and its load's, never the lesson's
+DURATION = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s?(?:ms|s|sec|seconds|min|minutes)\b(?!/)")
+RATE = re.compile(r"(?<![\w.])\d[\d,]*(?:\.\d+)?\s?k?\s?(?:tokens|tok|chars|samples|steps|it)/s\b")
+TIMED_KEY = re.compile(r"""(["']?\w*(?:seconds|_s|_per_s|minutes)["']?\s*[:=]\s*)[-+]?\d[\d.e+-]*""")
 REL_TOL, ABS_TOL = 0.01, 0.011
 
 
@@ -110,6 +115,8 @@ def _normalise(text: str) -> str:
     text = re.sub(r"/tmp/[^\s'\"),\]]+", "<tmp>", text)
     text = re.sub(r"[^\s'\"(]*/site-packages/", "<site-packages>/", text)   # wherever the environment lives
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x?", text)
+    text = TIMED_KEY.sub(r"\1<t>", RATE.sub("<rate>", DURATION.sub("<duration>", text)))
+    text = re.sub(r"\d+(?:\.\d+)?% of (?:the )?(?:training )?time", "<share> of time", text)
     text = re.sub(r'"model_id": "[0-9a-f]+"', '"model_id": "?"', text)
     lines = [ln.rstrip() for ln in text.split("\n") if not _is_progress(ln)]
     return "\n".join(lines).strip()
