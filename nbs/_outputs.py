@@ -84,7 +84,7 @@ def execute(path: Path, run_slow: bool = False):
 
 @contextlib.contextmanager
 def _own_tempdir():
-    "Point temporary files (the notebook's and its subprocesses') at a folder removed afterwards: runs leave no gigabytes."
+    "Point temporary files (the notebook's and its subprocesses') at a folder removed afterwards: no gigabytes left."
     old_env, old_dir = os.environ.get("TMPDIR"), tempfile.tempdir
     own = tempfile.mkdtemp(prefix="tiny_diffusion_check_")
     os.environ["TMPDIR"], tempfile.tempdir = own, own
