@@ -18,10 +18,14 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02 --seeds 1     # the chosen AR, seeds 1-2
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02 --seeds 2
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_w500 --seeds 0
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_wd05 --seeds 0    # weight decay 0.5
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 0      # ... chosen for AR:
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 1      # its seeds 1-2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 2
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
 
-Rows of ROWS not in the record (other dropouts, weight decay 0.5) are there to be run next, with --rows.
+Rows of ROWS not in the record (MDLM without dropout or with 0.2, AR with 0.1) are there to be run next.
 """
 from __future__ import annotations
 import argparse, hashlib, json, os, re, statistics, subprocess, sys, time
