@@ -115,12 +115,12 @@ def ngram_rows(book: str, root: Path) -> list[dict]:
     prep = prepare(book, root / "ngram_data", cfg, quiet=True)
     held = set(prep.validation) | set(prep.test)
     train = [p for p in load_book(book).paragraphs if p not in held]
-    splits = {s: getattr(prep, s) for s in ("validation", "test")}
-    rows = [dict(row="unigram", **text_hashes(prep),
+    splits, hashes = {s: getattr(prep, s) for s in ("validation", "test")}, text_hashes(prep)
+    rows = [dict(row="unigram", **hashes,
                  **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, t), 4)} for s, t in splits.items()})]
     for order in (2, 3, 4, 5):
         kn = fit_ngram(prep.tokenizer, train, order)
-        rows.append(dict(row=f"kneser_ney_{order}", **text_hashes(prep),
+        rows.append(dict(row=f"kneser_ney_{order}", **hashes,
                          **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train, t, order, kn), 4)}
                             for s, t in splits.items()}))
     return rows

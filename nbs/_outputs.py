@@ -22,8 +22,9 @@ without its numbers. Images are compared by count. Cells that were skipped (slow
 Run it with one thread per process (`OMP_NUM_THREADS=1`): two notebooks on two cores, not two threads each.
 """
 from __future__ import annotations
-import argparse, contextlib, json, math, multiprocessing, os, re, shutil, sys, tempfile, time
+import argparse, contextlib, json, math, multiprocessing, os, re, sys, tempfile, time
 from concurrent.futures import ProcessPoolExecutor
+from unittest import mock
 from pathlib import Path
 
 NBS = Path(__file__).resolve().parent
@@ -85,16 +86,9 @@ def execute(path: Path, run_slow: bool = False):
 @contextlib.contextmanager
 def _own_tempdir():
     "Point temporary files (the notebook's and its subprocesses') at a folder removed afterwards: no gigabytes left."
-    old_env, old_dir = os.environ.get("TMPDIR"), tempfile.tempdir
-    own = tempfile.mkdtemp(prefix="tiny_diffusion_check_")
-    os.environ["TMPDIR"], tempfile.tempdir = own, own
-    try:
+    with tempfile.TemporaryDirectory(prefix="tiny_diffusion_check_", ignore_cleanup_errors=True) as own, \
+         mock.patch.dict(os.environ, TMPDIR=own), mock.patch.object(tempfile, "tempdir", own):
         yield own
-    finally:
-        tempfile.tempdir = old_dir
-        if old_env is None: os.environ.pop("TMPDIR", None)
-        else: os.environ["TMPDIR"] = old_env
-        shutil.rmtree(own, ignore_errors=True)
 
 
 # ---- what a cell shows, normalised ---------------------------------------------------------------------------
