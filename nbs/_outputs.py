@@ -108,6 +108,7 @@ def _normalise(text: str) -> str:
     text = ANSI.sub("", text).replace(str(REPO), "<repo>").replace(str(Path.home()), "~")
     text = re.sub(r"/tmp/[^\s'\"),\]]+", "<tmp>", text)
     text = re.sub(r"[^\s'\"(]*/site-packages/", "<site-packages>/", text)   # wherever the environment lives
+    text = re.sub(r"[^\s'\"(]*/shared/corpora/", "<corpora>/", text)       # wherever the books are kept
     text = re.sub(r"0x[0-9a-fA-F]{6,}", "0x?", text)
     text = TIMED_KEY.sub(r"\1<t>", RATE.sub("<rate>", DURATION.sub("<duration>", text)))
     text = re.sub(r"\d+(?:\.\d+)?% of (?:the )?(?:training )?time", "<share> of time", text)
