@@ -46,6 +46,16 @@ ROWS = {
     "ar_d02":        ("ar", 0, {"model.dropout": 0.2}),
     "ar_d03":        ("ar", 0, {"model.dropout": 0.3}),
     "ar_d02_wd05":   ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 0.5}),
+    # the curriculum's contribution: the same warm start, then one stage of all paragraphs at every masking rate
+    "mdlm_d01_flat": ("mdlm", 200, {"model.dropout": 0.1, "curriculum.enabled": False,
+                                    "training.max_steps_per_stage": BUDGET - 200}),
+    # AR stops improving after ~300 steps: a schedule that ends there (cosine over fewer steps, the budget unspent)
+    "ar_d02_wd05_s400": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 0.5,
+                                   "training.max_steps_per_stage": 400}),
+    "ar_d02_wd05_s700": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 0.5,
+                                   "training.max_steps_per_stage": 700}),
+    "ar_d02_wd1_s400":  ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                   "training.max_steps_per_stage": 400}),
 }
 
 
@@ -55,7 +65,7 @@ def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective]
     if objective == "ar":   # one stage of all training paragraphs, the same number of steps
-        sets = {**sets, "curriculum.enabled": False, "training.max_steps_per_stage": BUDGET}
+        sets = {"curriculum.enabled": False, "training.max_steps_per_stage": BUDGET, **sets}
         cmd += ["--epochs-per-stage", EPOCHS[200]]
     else:
         sets = {**sets, "training.ar_init_steps": warm}

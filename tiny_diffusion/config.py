@@ -97,6 +97,8 @@ class DataConfig:
     "How a book becomes training text: tokenizer, difficulty scores, slicing."
     vocab_size: int = 4096        # BPE vocabulary target (the tokenizer may stop smaller on a small book)
     max_chars: int = 0            # use only the first N characters of the book text (0 = whole book; tests)
+    train_fraction: float = 1.0   # keep this share of the training chapters, spread evenly (a data-constrained run);
+                                  # validation, test and the tokenizer stay those of the whole training split
     text_field: str = "text"      # the text column of a .jsonl / .parquet corpus
     weights: tuple[float, float, float] = (0.3, 0.4, 0.3)  # composite difficulty: lexical, syntactic, 1-centrality
     n_clusters: int = 8           # k-means clusters for thematic centrality
@@ -301,6 +303,8 @@ def check_values(cfg) -> None:
                     *[(f"curriculum.stages[{k}].mask_range", x)
                       for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
         if not 0 <= v <= 1: raise ConfigError(f"{name} must lie in [0, 1], got {v}")
+    if not 0 < cfg.data.train_fraction <= 1:
+        raise ConfigError(f"data.train_fraction must lie in (0, 1], got {cfg.data.train_fraction}; e.g. 0.25")
     if cfg.training.ar_init_steps < 0:
         raise ConfigError("training.ar_init_steps must be 0 (off) or a number of steps, "
                           f"got {cfg.training.ar_init_steps}")

@@ -19,9 +19,9 @@ from .difficulty import score_sentences
 # %% auto #0
 __all__ = ['SPLITS', 'MIN_SPLIT_DOCUMENTS', 'MIN_CHAPTERS', 'PARTS', 'MIN_STAGE_SHARE', 'RELAX_STEP', 'MARKERS', 'FORMAT',
            'PREPARED_FILES', 'HELDOUT_STAGES', 'FORMATS', 'Splits', 'spread_evenly', 'assign_splits', 'split_book',
-           'stage_sentences', 'is_marked', 'stage_pairs', 'pack_windows', 'prepared_dir', 'Prepared', 'split_texts',
-           'cache_key', 'stage_plan', 'check_source', 'training_sentences', 'score_training', 'stage_segments',
-           'build_segments', 'split_counts', 'write_prepared', 'prepare', 'summary_table']
+           'keep_training_share', 'stage_sentences', 'is_marked', 'stage_pairs', 'pack_windows', 'prepared_dir',
+           'Prepared', 'split_texts', 'cache_key', 'stage_plan', 'check_source', 'training_sentences', 'score_training',
+           'stage_segments', 'build_segments', 'split_counts', 'write_prepared', 'prepare', 'summary_table']
 
 # %% ../nbs/05_curriculum.ipynb #9c139287
 SPLITS = ("train", "validation", "test")
@@ -74,6 +74,11 @@ def split_book(book: Book, validation: float, test: float) -> Splits:
         units = _units(chs)
         for u, s in zip(units, assign_splits(len(units), validation, test)): getattr(out, s).append(u)
     return out
+
+def keep_training_share(splits: Splits, share: float) -> Splits:
+    "`share` of the training chapters, spread evenly through them, for a data-constrained run; held-out unchanged."
+    keep = [c for i, c in enumerate(splits.train) if int((i + 1) * share) > int(i * share)]   # ⌊(i+1)f⌋ > ⌊if⌋
+    return splits._replace(train=keep or splits.train[:1])
 
 # %% ../nbs/05_curriculum.ipynb #6b93235c
 MIN_STAGE_SHARE = 0.10  # stage I keeps at least this share of the sentences of the right length
@@ -216,6 +221,7 @@ def split_texts(data, name: str) -> list[str]:
 def cache_key(source: str, cfg: ProjectConfig, text_field: str = "text") -> str:
     "Hash of the source's digest (`text.source_digest`) and every setting that changes the prepared data."
     c = cfg.to_dict()
+    if c["data"].get("train_fraction") == 1.0: del c["data"]["train_fraction"]    # the whole split: keys as before
     payload = json.dumps(dict(format=FORMAT, data=c["data"], curriculum=c["curriculum"], seed=c["seed"],
                               ctx=c["model"]["max_seq_len"], text_field=text_field), sort_keys=True)
     return hashlib.sha256(source.encode() + payload.encode()).hexdigest()[:32]
@@ -386,12 +392,14 @@ def prepare(book: Union[str, Path], output_dir: Union[str, Path], cfg: ProjectCo
     _say(quiet, f"reading {path}")
     bk = load_book(path, max_chars=cfg.data.max_chars, text_field=text_field)
     splits = split_book(bk, cfg.curriculum.validation_fraction, cfg.curriculum.test_fraction)
+    tokenizer_chapters = splits.train                       # the tokenizer learns from the whole training split
+    splits = keep_training_share(splits, cfg.data.train_fraction)
     docs = f"{bk.n_documents} documents, " if bk.documents else ""
     t = step("load", t, f"{bk.title}: {docs}{len(bk.chapters)} chapters (validation {len(splits.validation)}, test "
                         f"{len(splits.test)}), {sum(len(p) for p in bk.paragraphs):,} characters")
     sents, par_of = training_sentences(splits, cfg.data.min_sentences, bk.source)
     t = step("sentences", t, f"{len(sents):,} training sentences")
-    tok = train_tokenizer((c.text for c in splits.train), cfg.data.vocab_size)
+    tok = train_tokenizer((c.text for c in tokenizer_chapters), cfg.data.vocab_size)
     t = step("tokenizer", t, f"{tok.vocab_size:,} tokens")
     _say(quiet, f"scoring {len(sents):,} sentences (syntax, word rarity, embeddings; the longest phase)")
     par_doc = np.array([c.document for c in splits.train for _ in c.paragraphs], dtype=np.int64)
