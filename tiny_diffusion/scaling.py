@@ -11,7 +11,7 @@ from .config import ModelConfig, TinyDiffusionError, count_parameters
 
 # %% auto #0
 __all__ = ['C_CRIT_COEF', 'C_CRIT_EXP', 'R_D_STAR', 'flops_per_token', 'training_flops', 'critical_compute', 'effective_data',
-           'run_position', 'plot_threshold']
+           'fit_effective_epochs', 'run_position', 'plot_threshold']
 
 # %% ../nbs/14_scaling.ipynb #0def1bfe
 def flops_per_token(model: ModelConfig, seq_len: Optional[int] = None) -> dict[str, float]:
@@ -47,6 +47,29 @@ def effective_data(unique_tokens: float, epochs: float, r_star: float) -> float:
                                  f"(got {unique_tokens}, {epochs}, {r_star}); use R_D_STAR['ar'] or R_D_STAR['mdlm']")
     repeats = max(epochs - 1.0, 0.0)
     return unique_tokens * min(epochs, 1.0) + unique_tokens * r_star * -math.expm1(-repeats / r_star)
+
+# %% ../nbs/14_scaling.ipynb #fitrd02
+def fit_effective_epochs(unique_tokens, epochs, loss, r_star0: float = 15.0) -> dict:
+    """Least-squares fit of L = L_inf + B·(D'/1e5)^-β, D' = `effective_data`(U, epochs, R_D*), to losses of runs on
+    several amounts of unique data: R_D* with the ±1 s.e. range of log R_D*, the other parameters, the RMS residual."""
+    from scipy.optimize import curve_fit        # scipy comes with scikit-learn; only this fit needs it
+    U, E, L = (np.asarray(x, dtype=float) for x in (unique_tokens, epochs, loss))
+    if len(L) < 5 or len(set(U.tolist())) < 2:
+        raise TinyDiffusionError(f"fit_effective_epochs needs at least 5 points from 2 or more amounts of unique "
+                                 f"data, got {len(L)} points from {len(set(U.tolist()))}; add runs on other shares")
+
+    def law(x, l_inf, b, beta, log_r):          # x: (2, n) = unique tokens, epochs
+        d = np.array([effective_data(u, e, math.exp(log_r)) for u, e in x.T])
+        return l_inf + b * (d / 1e5) ** -beta
+
+    x = np.vstack([U, E])
+    lo, hi = [0.0, 0.0, 0.0, math.log(0.1)], [float(L.min()), 100.0, 5.0, math.log(1e5)]
+    p0 = [0.9 * float(L.min()), 0.5, 0.3, math.log(r_star0)]
+    p, cov = curve_fit(law, x, L, p0=p0, bounds=(lo, hi), maxfev=20_000)
+    se = float(np.sqrt(cov[3, 3])) if np.isfinite(cov[3, 3]) else float("inf")
+    rms = float(np.sqrt(np.mean((law(x, *p) - L) ** 2)))
+    return dict(r_star=math.exp(p[3]), r_star_range=(math.exp(p[3] - se), math.exp(min(p[3] + se, 50.0))),
+                log_r_star_se=se, l_inf=float(p[0]), b=float(p[1]), beta=float(p[2]), rms=rms, n=len(L))
 
 # %% ../nbs/14_scaling.ipynb #535705d5
 def run_position(model: ModelConfig, unique_tokens: float, tokens_seen: float, seq_len: Optional[int] = None) -> dict:
