@@ -23,6 +23,7 @@ own core, two runs at a time (2026-12-06):
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives mdlm
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives ar
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes mini
+    python benchmarks/data_constrained.py --counts --sizes      # the count baselines of each share (no training)
     python benchmarks/data_constrained.py --table
 """
 from __future__ import annotations
@@ -93,12 +94,41 @@ def run_one(objective: str, size: str, share: float, seed: int, a) -> dict:
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
+def count_rows(book: str, shares, root: Path) -> list[dict]:
+    "Per share: the add-one unigram and Kneser-Ney orders 2-5 of its training paragraphs, on validation and test."
+    from tiny_diffusion.config import ProjectConfig
+    from tiny_diffusion.curriculum import keep_training_share, prepare, split_book
+    from tiny_diffusion.evaluation import fit_ngram, ngram_bpc
+    from tiny_diffusion.autoregressive import unigram_bpc
+    from tiny_diffusion.text import load_book
+    from race import text_hashes
+    cfg = ProjectConfig.tiny()
+    prep = prepare(book, root / "count_data", cfg, quiet=True)          # the tokenizer and splits every run uses
+    held = {s: getattr(prep, s) for s in ("validation", "test")}
+    splits = split_book(load_book(book), cfg.curriculum.validation_fraction, cfg.curriculum.test_fraction)
+    rows = []
+    for share in shares:
+        train = [p for c in keep_training_share(splits, share).train for p in c.paragraphs]
+        bpc = {"unigram": {s: unigram_bpc(prep.tokenizer, train, t) for s, t in held.items()}}
+        for order in (2, 3, 4, 5):
+            kn = fit_ngram(prep.tokenizer, train, order)
+            bpc[f"kneser_ney_{order}"] = {s: ngram_bpc(prep.tokenizer, train, t, order, kn) for s, t in held.items()}
+        rows.append(dict(run=f"count_u{share:g}", objective="count", share=share, **text_hashes(prep),
+                         bpc={k: {s: round(v, 4) for s, v in d.items()} for k, d in bpc.items()}))
+    return rows
+
+
 def table(records: list[dict]) -> str:
     "One line per run: share, unique tokens, epochs, best step, validation and test BPC."
     lines = [f"{'run':22} {'params':>9} {'unique':>7} {'epochs':>6} {'best step':>9} {'validation':>10} {'test':>7}"]
-    for r in sorted(records, key=lambda r: (r["size"], r["share"], r["objective"], r["seed"])):
+    for r in sorted((r for r in records if r["objective"] != "count"),
+                    key=lambda r: (r["size"], r["share"], r["objective"], r["seed"])):
         lines.append(f"{r['run']:22} {r['parameters']:>9,} {r['unique_tokens']:>7,} {r['epochs']:>6.0f} "
                      f"{r['best_step']:>9} {r['validation']['bpc']:>10.3f} {r['test']['bpc']:>7.3f}")
+    for r in (r for r in records if r["objective"] == "count"):
+        best = min((k for k in r["bpc"] if k != "unigram"), key=lambda k: r["bpc"][k]["validation"])
+        lines.append(f"{r['run']:22} unigram {r['bpc']['unigram']['test']:.3f}, {best} (chosen on validation) "
+                     f"{r['bpc'][best]['validation']:.3f} / {r['bpc'][best]['test']:.3f}")
     return "\n".join(lines)
 
 
@@ -114,12 +144,17 @@ def main(argv=None):
     p.add_argument("--book", default="frankenstein")
     p.add_argument("--root", default="runs/data_constrained", help="folder for the runs")
     p.add_argument("--record", default="nbs/data_constrained.jsonl", help="JSON lines appended here")
+    p.add_argument("--counts", action="store_true", help="record the count baselines of every share first")
     p.add_argument("--table", action="store_true", help="print the record as a table and stop")
     a = p.parse_args(argv)
     record = Path(a.record)
     done = [json.loads(ln) for ln in record.read_text().splitlines() if ln.strip()] if record.exists() else []
     if a.table: return print(table(done))
     Path(a.root).mkdir(parents=True, exist_ok=True)
+    if a.counts:
+        new = [r for r in count_rows(a.book, sorted(a.shares), Path(a.root)) if all(d["run"] != r["run"] for d in done)]
+        with open(record, "a") as f: f.writelines(json.dumps(r) + "\n" for r in new)
+        done += new
     for size in a.sizes:
         for share in sorted(a.shares):
             for objective in a.objectives:
