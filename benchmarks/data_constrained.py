@@ -87,6 +87,7 @@ def run_one(objective: str, size: str, share: float, seed: int, a) -> dict:
     per_step = ck.config.training.batch_size * ck.config.training.grad_accum * ck.config.model.max_seq_len
     n_par = sum(p.numel() for p in ck.model.parameters())
     return dict(run=name, objective=objective, size=size, share=share, seed=seed, parameters=n_par,
+                model=ck.config.to_dict()["model"],
                 unique_tokens=unique, steps=a.steps, tokens_per_step=per_step,
                 epochs=round(a.steps * per_step / unique, 1), command=" ".join(cmd), wall_seconds=round(wall, 1),
                 **score(out, a.book, seed), curve=curve(out, unique, per_step, ck.config.model),
