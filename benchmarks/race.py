@@ -23,6 +23,7 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 1      # its seeds 1-2
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 2
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
+    python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
 
 Rows of ROWS not in the record (MDLM without dropout or with 0.2, AR with 0.1) are there to be run next.
@@ -128,23 +129,25 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
-def ngram_rows(book: str, root: Path) -> list[dict]:
-    "Kneser-Ney orders 2-5 of the training paragraphs on validation and test, and the add-one unigram."
+def ngram_rows(book: str, root: Path, vocab: int = 2048) -> list[dict]:
+    """Kneser-Ney orders 2-5 of the training paragraphs on validation and test, and the add-one unigram, in a BPE
+    vocabulary of `vocab` tokens (rows named `_v<vocab>` unless it is the preset's 2,048)."""
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.curriculum import prepare
     from tiny_diffusion.evaluation import fit_ngram, ngram_bpc
     from tiny_diffusion.autoregressive import unigram_bpc
     from tiny_diffusion.text import load_book
-    cfg = ProjectConfig.tiny()
-    prep = prepare(book, root / "ngram_data", cfg, quiet=True)
+    cfg = ProjectConfig.tiny().override(**{"data.vocab_size": vocab, "model.vocab_size": vocab})
+    prep = prepare(book, root / f"ngram_data_v{vocab}", cfg, quiet=True)
+    tag = "" if vocab == 2048 else f"_v{vocab}"
     held = set(prep.validation) | set(prep.test)
     train = [p for p in load_book(book).paragraphs if p not in held]
     splits, hashes = {s: getattr(prep, s) for s in ("validation", "test")}, text_hashes(prep)
-    rows = [dict(row="unigram", **hashes,
+    rows = [dict(row=f"unigram{tag}", **hashes,
                  **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, t), 4)} for s, t in splits.items()})]
     for order in (2, 3, 4, 5):
         kn = fit_ngram(prep.tokenizer, train, order)
-        rows.append(dict(row=f"kneser_ney_{order}", **hashes,
+        rows.append(dict(row=f"kneser_ney_{order}{tag}", **hashes,
                          **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train, t, order, kn), 4)}
                             for s, t in splits.items()}))
     return rows
@@ -174,12 +177,13 @@ def main(argv=None):
     p.add_argument("--root", default="runs/race", help="folder for the runs")
     p.add_argument("--record", default="nbs/race_results.jsonl", help="JSON lines appended here")
     p.add_argument("--ngram", action="store_true", help="add the count baselines (unigram, Kneser-Ney 2-5)")
+    p.add_argument("--ngram-vocab", type=int, default=2048, help="their BPE vocabulary (default: the preset's)")
     p.add_argument("--table", action="store_true", help="print the record as a table")
     a = p.parse_args(argv)
     root, record = Path(a.root), Path(a.record)
     root.mkdir(parents=True, exist_ok=True)
     done = [json.loads(ln) for ln in record.read_text().splitlines() if ln.strip()] if record.exists() else []
-    new = ngram_rows(a.book, root) if a.ngram else []
+    new = ngram_rows(a.book, root, a.ngram_vocab) if a.ngram else []
     for name in a.rows:
         for seed in a.seeds:
             if any(r["row"] == name and r.get("seed") == seed for r in done + new): continue
