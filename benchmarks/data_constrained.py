@@ -8,14 +8,15 @@ epoch is worth by the decay constant R*_D of the effective data. This study asks
 the smallest U those studies trained on: U = 19-75 thousand tokens of Frankenstein.
 
 Every run trains the same number of optimizer steps (`--steps`, the same compute at a given size), so a smaller
-share is repeated more: 1,700 steps of 32 x 128 tokens are ~300 epochs of a quarter of the training chapters, ~75
-of all of them. Both objectives use their tuned regularisation from the race (benchmarks/race.py: MDLM dropout 0.1;
-AR dropout 0.2 and weight decay 0.5), no curriculum and no warm start (one stage of training paragraphs, masking
-anywhere in (0, 1] for MDLM), and the tokenizer, validation and test chapters of the whole book (`data.train_fraction`
-keeps a share of the training chapters only). Validation every `--eval-every` steps; the record keeps each run's
-validation curve (step, epochs, tokens, FLOPs, BPC) and its best checkpoint's BPC on every validation and test window
-in fp32 (`autoregressive.score_split`; MDLM: the NELBO bound). One JSON line per finished run (resumable: a run
-already in --record is skipped, an interrupted one resumes), with the load (`uptime`) at its end.
+share is repeated more: 1,800 steps of 32 windows of 128 tokens are 300 epochs of a quarter of the training
+chapters, ~72 of all of them (an epoch is the trainer's: every packed window once, the last batch short). Both
+objectives use their tuned regularisation from the race (benchmarks/race.py: MDLM dropout 0.1; AR dropout 0.2 and
+weight decay 0.5), no curriculum and no warm start (one stage of training paragraphs, masking anywhere in (0, 1] for
+MDLM), and the tokenizer, validation and test chapters of the whole book (`data.train_fraction` keeps a share of the
+training chapters only). Validation every `--eval-every` steps; the record keeps each run's validation curve (step,
+epochs, tokens read, FLOPs, BPC) and its best checkpoint's BPC on every validation and test window in fp32
+(`autoregressive.score_split`; MDLM: the NELBO bound). One JSON line per finished run (resumable: a run already in
+--record is skipped, an interrupted one resumes), with the load (`uptime`) at its end.
 
 The record nbs/data_constrained.jsonl was written on a 2-core Xeon (AMX, bf16), one thread per run pinned to its
 own core, two runs at a time (2026-12-06):
@@ -55,18 +56,27 @@ def train_command(objective: str, size: str, share: float, seed: int, steps: int
     return cmd
 
 
-def curve(run_dir: Path, unique_tokens: int, tokens_per_step: int, model_cfg) -> list[dict]:
-    "The run's validations from its JSON-lines log: step, epochs of its training text, tokens, FLOPs, BPC."
+def curve(run_dir: Path, per_epoch: dict, model_cfg) -> list[dict]:
+    "The run's validations from its JSON-lines log: step, epochs of its training text, tokens read, FLOPs, BPC."
     from tiny_diffusion.scaling import training_flops
     rows = []
     for log in sorted((run_dir / "logs").glob("training_*.jsonl")):
         for ln in log.read_text().splitlines():
             e = json.loads(ln)
             if e.get("kind") != "val": continue
-            tokens = e["step"] * tokens_per_step
-            rows.append(dict(step=e["step"], epochs=round(tokens / unique_tokens, 2), tokens=tokens,
+            epochs = e["step"] / per_epoch["steps"]
+            tokens = round(epochs * per_epoch["tokens"])
+            rows.append(dict(step=e["step"], epochs=round(epochs, 2), tokens=tokens,
                              flops=float(f"{training_flops(model_cfg, tokens):.4g}"), val_bpc=round(e["val_bpc"], 4)))
     return sorted({r["step"]: r for r in rows}.values(), key=lambda r: r["step"])    # a resumed step counts once
+
+
+def one_epoch(prep, cfg) -> dict:
+    "What one epoch of the run's one stage is: its packed windows' tokens and its optimizer steps (the trainer's)."
+    from tiny_diffusion.mdlm import stage_sequences
+    seqs = stage_sequences(prep.stages[0], prep.tokenizer, cfg.model.max_seq_len, cfg.training.packing)
+    per_step = cfg.training.batch_size * max(1, cfg.training.grad_accum)
+    return dict(tokens=sum(map(len, seqs)), windows=len(seqs), steps=-(-len(seqs) // per_step))
 
 
 def run_one(objective: str, size: str, share: float, seed: int, a) -> dict:
@@ -82,15 +92,14 @@ def run_one(objective: str, size: str, share: float, seed: int, a) -> dict:
         subprocess.run(cmd, check=True, stdout=log, stderr=subprocess.STDOUT)
     wall = time.time() - t0
     ck = load_checkpoint(out / "checkpoints" / "best_model.pt")
-    stats = prepare(a.book, prepared_dir(out), ck.config, quiet=True).statistics
-    unique = stats["stages"][0]["n_tokens"]                          # the training paragraphs' tokens, one epoch
-    per_step = ck.config.training.batch_size * ck.config.training.grad_accum * ck.config.model.max_seq_len
+    prep = prepare(a.book, prepared_dir(out), ck.config, quiet=True)
+    unique = prep.statistics["stages"][0]["n_tokens"]               # the training paragraphs' text tokens
+    per_epoch = one_epoch(prep, ck.config)                          # + the [BOS]/[EOS] of each, as windows
     n_par = sum(p.numel() for p in ck.model.parameters())
     return dict(run=name, objective=objective, size=size, share=share, seed=seed, parameters=n_par,
-                model=ck.config.to_dict()["model"],
-                unique_tokens=unique, steps=a.steps, tokens_per_step=per_step,
-                epochs=round(a.steps * per_step / unique, 1), command=" ".join(cmd), wall_seconds=round(wall, 1),
-                **score(out, a.book, seed), curve=curve(out, unique, per_step, ck.config.model),
+                model=ck.config.to_dict()["model"], unique_tokens=unique, steps=a.steps, per_epoch=per_epoch,
+                epochs=round(a.steps / per_epoch["steps"], 1), command=" ".join(cmd), wall_seconds=round(wall, 1),
+                **score(out, a.book, seed), curve=curve(out, per_epoch, ck.config.model),
                 threads=os.environ.get("OMP_NUM_THREADS"),
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
@@ -140,7 +149,7 @@ def main(argv=None):
     p.add_argument("--sizes", nargs="*", default=list(SIZES), choices=list(SIZES))
     p.add_argument("--shares", nargs="*", type=float, default=list(SHARES), help="shares of the training chapters")
     p.add_argument("--seeds", nargs="*", type=int, default=[0])
-    p.add_argument("--steps", type=int, default=1700, help="optimizer steps of every run")
+    p.add_argument("--steps", type=int, default=1800, help="optimizer steps of every run")
     p.add_argument("--eval-every", type=int, default=100, help="validate every N steps")
     p.add_argument("--book", default="frankenstein")
     p.add_argument("--root", default="runs/data_constrained", help="folder for the runs")
