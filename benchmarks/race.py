@@ -57,6 +57,9 @@ ROWS = {
                                    "training.max_steps_per_stage": 700}),
     "ar_d02_wd1_s400":  ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
                                    "training.max_steps_per_stage": 400}),
+    "ar_d02_wd1_s700":  ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                   "training.max_steps_per_stage": 700}),
+    "mdlm_d01_wd1":     ("mdlm", 200, {"model.dropout": 0.1, "training.weight_decay": 1.0}),
     # learning rate, depth and vocabulary, each beside the chosen rows
     "mdlm_d01_lr5e-3":  ("mdlm", 200, {"model.dropout": 0.1, "training.learning_rate": 0.005}),
     "mdlm_d01_L6":      ("mdlm", 200, {"model.dropout": 0.1, "model.n_layers": 6}),
