@@ -22,11 +22,20 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 0      # ... chosen for AR:
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 1      # its seeds 1-2
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05 --seeds 2
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_flat --seeds 0   # no curriculum
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05_s400 ar_d02_wd05_s700 \
+        ar_d02_wd1_s400 --seeds 0                                           # AR schedules ending early
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd05_s700 --seeds 1 2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_v1024 ar_d02_wd05_s700_v1024 \
+        mdlm_d01_lr5e-3 ar_d02_wd05_s700_lr5e-3 --seeds 0                  # vocabulary and learning rate
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_flat ar_d02_wd1_s400 --seeds 1 2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_L6 ar_d02_wd05_s700_L6 --seeds 0
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
 
-Rows of ROWS not in the record (MDLM without dropout or with 0.2, AR with 0.1) are there to be run next.
+Rows of ROWS not in the record (MDLM without dropout, with 0.2 or weight decay 1.0; AR with dropout 0.1, weight
+decay 1.0 over 700 steps) are there to be run next.
 """
 from __future__ import annotations
 import argparse, hashlib, json, os, re, statistics, subprocess, sys, time
