@@ -13,10 +13,12 @@ temporary folders, memory addresses, progress bars, durations such as "12.3 s" a
 and the values of keys named like `seconds` or `train_s`): the words must match exactly and every number within 1 %
 (or 0.011 absolute, a rounding step of two decimals). A cell whose other numbers legitimately vary from run to run
 (a measured speed-up, a memory peak) says so with a comment line `# output varies: <why>`; its text is compared
-without its numbers. Images are compared by count. Cells that were skipped (slow) keep their stored outputs.
+without its numbers. Images are compared by count, so after changing a plot, `update --images` stores it anew.
+Cells that were skipped (slow) keep their stored outputs.
 
     python nbs/_outputs.py check [NB ...] [--n_workers 2]   # the test command: fails on errors, blank or stale
     python nbs/_outputs.py update NB [NB ...] [--slow]      # run and store missing or stale outputs (--slow: slow too)
+    python nbs/_outputs.py update NB --images               # ... and every figure, current or not
     python nbs/_outputs.py count [NB ...]                   # static count of cells without stored output
 
 Run it with one thread per process (`OMP_NUM_THREADS=1`): two notebooks on two cores, not two threads each.
@@ -200,7 +202,7 @@ def _plain(outputs: list) -> list:
     return json.loads(json.dumps(outputs, default=dict))
 
 
-def update(path: Path, run_slow: bool) -> str:
+def update(path: Path, run_slow: bool, images: bool = False) -> str:
     "Run one notebook and store the outputs that are missing or stale; refuse if the file changed meanwhile."
     before = path.read_text(encoding="utf-8")
     ok, error, fresh = execute(path, run_slow)
@@ -215,7 +217,8 @@ def update(path: Path, run_slow: bool) -> str:
         stored, now = shown(cell.get("outputs", [])), shown(outputs)
         if _empty(stored) and _empty(now):
             continue
-        if _empty(stored) or not same(stored, now, bool(VARIES.search(_text(cell["source"])))):
+        varies = bool(VARIES.search(_text(cell["source"])))
+        if _empty(stored) or (images and now["images"]) or not same(stored, now, varies):
             cell["outputs"] = outputs                  # a current output is kept as it is: no churn of images
             changed += 1
     tmp = path.with_suffix(".ipynb.tmp")
@@ -257,6 +260,7 @@ def main(argv=None) -> int:
     p.add_argument("notebooks", nargs="*")
     p.add_argument("--n_workers", type=int, default=1)
     p.add_argument("--slow", action="store_true", help="update: run the slow cells too")
+    p.add_argument("--images", action="store_true", help="update: store every figure anew (they compare by count)")
     a = p.parse_args(argv)
     paths = notebooks(a.notebooks)
     if a.command == "count":
@@ -270,7 +274,7 @@ def main(argv=None) -> int:
                                max_tasks_per_child=1)
     with pool:
         if a.command == "update":
-            for line in pool.map(update, paths, [a.slow] * len(paths)):
+            for line in pool.map(update, paths, [a.slow] * len(paths), [a.images] * len(paths)):
                 print(line, flush=True)
             return 0
         return _report(list(pool.map(compare, paths)))
