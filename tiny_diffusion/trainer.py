@@ -719,7 +719,8 @@ def train(cfg: ProjectConfig, book, output_dir: Union[str, Path, None] = None, r
         tr = Trainer(cfg, data, out, loss_fn, progress, rank, world, device, model, tokenizer, sampler)
         if ck is not None: tr.load(ck, ck_path)
         summary = tr.fit()
-        return {**summary, "ar_init": ar} if warm else summary
+        if own_group: torch.distributed.barrier()               # every rank done before the group goes (gloo's
+        return {**summary, "ar_init": ar} if warm else summary  # threads can abort a process that leaves early)
     finally:
         if own_group: torch.distributed.destroy_process_group()
 
