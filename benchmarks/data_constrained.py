@@ -22,10 +22,12 @@ finished run (resumable: a run already in --record is skipped, an interrupted on
 The record nbs/data_constrained.jsonl was written on a 2-core Xeon (AMX, bf16), one thread per run pinned to its
 own core, two runs at a time (2026-12-06):
 
-    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives mdlm
-    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives ar
-    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes mini
     python benchmarks/data_constrained.py --counts --sizes      # the count baselines of each share (no training)
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives mdlm
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives ar
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes mini     # after the line above
+
+12 runs, 2.0 CPU-hours in all (490-715 s a run; load 2.0-2.1).
     python benchmarks/data_constrained.py --table
 """
 from __future__ import annotations
