@@ -26,9 +26,9 @@ own core, two runs at a time (2026-12-06):
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives mdlm
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes tiny --objectives ar
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/data_constrained.py --sizes mini     # after the line above
+    python benchmarks/data_constrained.py --table
 
 12 runs, 2.0 CPU-hours in all (490-715 s a run; load 2.0-2.1).
-    python benchmarks/data_constrained.py --table
 """
 from __future__ import annotations
 import argparse, json, os, subprocess, sys, time
