@@ -35,7 +35,7 @@ import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from race import score     # noqa: E402  (the race's scorer: best checkpoint, every window, fp32)
+from race import count_bpc, score, text_hashes     # noqa: E402  (the race's count models and scorer)
 
 SIZES = {"tiny": {}, "mini": {"model.d_model": 64}}          # the tiny preset's 4 layers at width 128 and 64
 RECIPES = {"mdlm": {"model.dropout": 0.1},
@@ -109,13 +109,10 @@ def run_one(objective: str, size: str, share: float, seed: int, a) -> dict:
 
 
 def count_rows(book: str, shares, root: Path) -> list[dict]:
-    "Per share: the add-one unigram and Kneser-Ney orders 2-5 of its training paragraphs, on validation and test."
+    "Per share: the count baselines of its training paragraphs (`race.count_bpc`), on validation and test."
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.curriculum import keep_training_share, prepare, split_book
-    from tiny_diffusion.evaluation import fit_ngram, ngram_bpc
-    from tiny_diffusion.autoregressive import unigram_bpc
     from tiny_diffusion.text import load_book
-    from race import text_hashes
     cfg = ProjectConfig.tiny()
     prep = prepare(book, root / "count_data", cfg, quiet=True)          # the tokenizer and splits every run uses
     held = {s: getattr(prep, s) for s in ("validation", "test")}
@@ -123,12 +120,8 @@ def count_rows(book: str, shares, root: Path) -> list[dict]:
     rows = []
     for share in shares:
         train = [p for c in keep_training_share(splits, share).train for p in c.paragraphs]
-        bpc = {"unigram": {s: unigram_bpc(prep.tokenizer, train, t) for s, t in held.items()}}
-        for order in (2, 3, 4, 5):
-            kn = fit_ngram(prep.tokenizer, train, order)
-            bpc[f"kneser_ney_{order}"] = {s: ngram_bpc(prep.tokenizer, train, t, order, kn) for s, t in held.items()}
         rows.append(dict(run=f"count_u{share:g}", objective="count", share=share, **text_hashes(prep),
-                         bpc={k: {s: round(v, 4) for s, v in d.items()} for k, d in bpc.items()}))
+                         bpc=count_bpc(prep.tokenizer, train, held)))
     return rows
 
 

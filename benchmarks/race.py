@@ -82,7 +82,7 @@ ROWS = {
                                           "model.vocab_size": 1024}),
 }
 # a 1,024-token vocabulary cuts the book into ~20 % more tokens: stage III runs 30 steps an epoch, not 25, so
-# 27 + 21 + 34 epochs are 54 + 231 + 1,020 = 1,305 diffusion steps (the others' 1,314 less one epoch of stage I)
+# 27 + 21 + 34 epochs are 54 + 231 + 1,020 = 1,305 diffusion steps (9 fewer than the others' 1,314; none over)
 ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34"}
 
 
@@ -141,28 +141,31 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
 
 
-def ngram_rows(book: str, root: Path, vocab: int = 2048) -> list[dict]:
-    """Kneser-Ney orders 2-5 of the training paragraphs on validation and test, and the add-one unigram, in a BPE
-    vocabulary of `vocab` tokens (rows named `_v<vocab>` unless it is the preset's 2,048)."""
-    from tiny_diffusion.config import ProjectConfig
-    from tiny_diffusion.curriculum import prepare
+def count_bpc(tokenizer, train: list[str], held: dict[str, list[str]]) -> dict[str, dict[str, float]]:
+    "BPC of the add-one unigram and Kneser-Ney orders 2-5 of `train` on each held-out split of `held`."
     from tiny_diffusion.evaluation import fit_ngram, ngram_bpc
     from tiny_diffusion.autoregressive import unigram_bpc
+    out = {"unigram": {s: round(unigram_bpc(tokenizer, train, t), 4) for s, t in held.items()}}
+    for order in (2, 3, 4, 5):
+        kn = fit_ngram(tokenizer, train, order)
+        out[f"kneser_ney_{order}"] = {s: round(ngram_bpc(tokenizer, train, t, order, kn), 4) for s, t in held.items()}
+    return out
+
+
+def ngram_rows(book: str, root: Path, vocab: int = 2048) -> list[dict]:
+    """The count baselines of the training paragraphs (`count_bpc`) on validation and test, in a BPE vocabulary of
+    `vocab` tokens (rows named `_v<vocab>` unless it is the preset's 2,048)."""
+    from tiny_diffusion.config import ProjectConfig
+    from tiny_diffusion.curriculum import prepare
     from tiny_diffusion.text import load_book
     cfg = ProjectConfig.tiny().override(**{"data.vocab_size": vocab, "model.vocab_size": vocab})
     prep = prepare(book, root / f"ngram_data_v{vocab}", cfg, quiet=True)
     tag = "" if vocab == 2048 else f"_v{vocab}"
-    held = set(prep.validation) | set(prep.test)
-    train = [p for p in load_book(book).paragraphs if p not in held]
-    splits, hashes = {s: getattr(prep, s) for s in ("validation", "test")}, text_hashes(prep)
-    rows = [dict(row=f"unigram{tag}", **hashes,
-                 **{s: {"bpc": round(unigram_bpc(prep.tokenizer, train, t), 4)} for s, t in splits.items()})]
-    for order in (2, 3, 4, 5):
-        kn = fit_ngram(prep.tokenizer, train, order)
-        rows.append(dict(row=f"kneser_ney_{order}{tag}", **hashes,
-                         **{s: {"bpc": round(ngram_bpc(prep.tokenizer, train, t, order, kn), 4)}
-                            for s, t in splits.items()}))
-    return rows
+    held = {s: getattr(prep, s) for s in ("validation", "test")}
+    train = [p for p in load_book(book).paragraphs if p not in set(held["validation"]) | set(held["test"])]
+    hashes = text_hashes(prep)
+    return [dict(row=name + tag, **hashes, **{s: {"bpc": v} for s, v in bpc.items()})
+            for name, bpc in count_bpc(prep.tokenizer, train, held).items()]
 
 
 def table(records: list[dict]) -> str:
