@@ -1,27 +1,28 @@
 #!/usr/bin/env python
 """The speed-quality frontier of the samplers against the AR baseline, on trained checkpoints, as JSON.
 
-First train the main job's model at 40 % of its budget without dropout, and the AR baseline of the same budget (a
-few minutes each on one CPU thread; the recorded run used these):
+First train the main job's model (the README's command) and the AR baseline of the same budget, as the fair race
+chose it on the validation chapters (`benchmarks/race.py`, row ar_d02_wd1_s400; about 7 and 3 minutes on 2 cores):
 
-    tiny-diffusion train --book frankenstein --preset tiny --epochs-per-stage 9,7,12 --set model.dropout=0 \\
-        --output runs/tiny
-    tiny-diffusion train --book frankenstein --preset tiny --objective ar --set curriculum.enabled=false \\
-        --set model.dropout=0 --set training.max_steps_per_stage=615 --output runs/ar
+    tiny-diffusion train --book frankenstein --preset tiny --output runs/tiny
+    tiny-diffusion train --book frankenstein --preset tiny --seed 0 --output runs/ar --objective ar \\
+        --epochs-per-stage 27,21,42 --set curriculum.enabled=false --set training.max_steps_per_stage=400 \\
+        --set model.dropout=0.2 --set training.weight_decay=1.0
 
-then measure (about 8 minutes on one quiet thread; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
+then measure (about 20 minutes on one quiet thread; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
 
     python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
         --output benchmarks/sampling_results.json
 
 Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128) from
-[BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples. Speed is generated tokens
-per second of CPU time (one thread: what the work costs, whatever else shares the core; wall-time figures are kept
-beside it), and `speed_vs_ar_*` divides it by the first row's, the AR baseline's; `passes` counts forward passes per
-sample (the AR baseline: one per token, with its KV cache). Quality is measured on all samples of the row together:
-gen-perplexity under the AR checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a
-Kneser-Ney 3-gram of the training text (a judge that wrote nothing), the unigram token entropy beside that of held-out
-text, and the share of the samples' words that occur in the book.
+[BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples, then untimed batches up
+to --quality-samples for the quality figures. Speed is generated tokens per second of CPU time (one thread: what the
+work costs, whatever else shares the core; wall-time figures are kept beside it), and `speed_vs_ar_*` divides it by
+the first row's, the AR baseline's; `passes` counts forward passes per sample (the AR baseline: one per token, with
+its KV cache). Quality is measured on all samples of the row together: gen-perplexity under the AR checkpoint (the
+judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney 3-gram of the training text (a
+judge that wrote nothing), the unigram token entropy beside that of held-out text, and the share of the samples'
+words that occur in the book.
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, time
@@ -42,7 +43,9 @@ FULL = dict(temperature=1.0, top_p=1.0)          # the model's own distribution
 # (name, generate options): the AR baseline, then the diffusion samplers; `steps` is per block
 ROWS = [("AR, KV cache", dict(**NUCLEUS)),
         ("AR, KV cache, T=1", dict(**FULL))]
-ROWS += [(f"ancestral, {s} steps", dict(strategy="ancestral", steps=s, **NUCLEUS)) for s in (128, 64, 32, 16)]
+ROWS += [(f"ancestral, {s} steps", dict(strategy="ancestral", steps=s, **NUCLEUS)) for s in (128, 64, 48, 32, 24, 16, 12)]
+ROWS += [(f"ancestral, {s} steps, cache", dict(strategy="ancestral", steps=s, block_cache=True, **NUCLEUS))
+         for s in (32, 24)]                            # Fast-dLLM's cache of the kept context, on the default blocks
 ROWS += [(f"confidence, {s} steps", dict(strategy="confidence", steps=s, **NUCLEUS)) for s in (32, 16)]
 ROWS += [(f"threshold {t}", dict(strategy="threshold", steps=128, threshold=t, **NUCLEUS)) for t in (0.9,)]
 SEMI_AR = dict(block_size=32, block_cache=True, **NUCLEUS)   # blocks of 32 new tokens, Fast-dLLM's cache
@@ -55,6 +58,9 @@ ROWS += [("ancestral, blocks of 32, 16 steps, cache", dict(strategy="ancestral",
          ("ancestral, 32 steps, T=1", dict(strategy="ancestral", steps=32, **FULL)),
          ("ancestral, 32 steps, T=1, float32 Gumbel", dict(strategy="ancestral", steps=32, noise="float32", **FULL)),
          ("ancestral, 32 steps, T=1, float64 Gumbel", dict(strategy="ancestral", steps=32, noise="float64", **FULL))]
+# bf16 autocast (what precision=auto picks for training on a CPU with fast bf16): does it change the race?
+ROWS += [("AR, KV cache, bf16", dict(precision="bf16", **NUCLEUS)),
+         ("ancestral, 24 steps, bf16", dict(strategy="ancestral", steps=24, precision="bf16", **NUCLEUS))]
 
 
 class Quality:
@@ -94,17 +100,23 @@ def timed(*args, **kw) -> tuple:
     return g, time.process_time() - t0
 
 
-def measure(model, tok, opts: dict, length: int, single: int, batch: int) -> tuple[dict, list[str]]:
-    "Tokens per CPU second at batch 1 (`single` samples in turn) and at batch `batch`; passes per sample; the texts."
+def measure(model, tok, opts: dict, length: int, single: int, batch: int, n_quality: int) -> tuple[dict, list[str]]:
+    """Tokens per CPU second at batch 1 (`single` samples in turn) and at batch `batch`; passes per sample; the
+    texts: those samples and untimed batches after them, `n_quality` in all (quality needs more than speed does)."""
     common = dict(length=length, stop_at_eos=False, **opts)
     ones = [timed(model, tok, seed=s, **common) for s in range(single)]
     many, cpu = timed(model, tok, seed=1000, num_samples=batch, **common)
+    more, seed = [], 1001
+    while single + batch + len(more) < n_quality:
+        n = min(batch, n_quality - single - batch - len(more))
+        more += generate(model, tok, seed=seed, num_samples=n, **common).texts
+        seed += 1
     figures = dict(passes=ones[0][0].nfe, passes_per_token=round(ones[0][0].nfe / length, 3),
                    tokens_per_s_batch1=single * length / sum(c for _, c in ones),
                    tokens_per_s_batch=batch * length / cpu,
                    wall_tokens_per_s_batch1=single * length / sum(g.seconds for g, _ in ones),
                    wall_tokens_per_s_batch=batch * length / many.seconds)
-    return figures, [t for g, _ in ones for t in g.texts] + many.texts
+    return figures, [t for g, _ in ones for t in g.texts] + many.texts + more
 
 
 def main(argv=None) -> int:
@@ -115,6 +127,8 @@ def main(argv=None) -> int:
     p.add_argument("--length", type=int, default=256, help="tokens per sample")
     p.add_argument("--single", type=int, default=4, help="samples generated one at a time (batch 1)")
     p.add_argument("--batch", type=int, default=16, help="samples generated in one batch")
+    p.add_argument("--quality-samples", type=int, default=64,
+                   help="samples each row's quality is measured on (the timed ones, then untimed batches)")
     p.add_argument("--rows", default="", help="comma-separated row numbers to run (default: all)")
     p.add_argument("--output", help="write the JSON here too")
     a = p.parse_args(argv)
@@ -129,11 +143,12 @@ def main(argv=None) -> int:
     generate(ar.model, ar.tokenizer, length=16, seed=0)
     out = dict(machine=dict(cpu=platform.processor() or platform.machine(), threads=torch.get_num_threads(),
                             torch=torch.__version__, load_before=os.getloadavg()[0]),
-               mdlm=a.mdlm, ar=a.ar, length=a.length, single=a.single, batch=a.batch, rows=[])
+               mdlm=a.mdlm, ar=a.ar, length=a.length, single=a.single, batch=a.batch,
+               quality_samples=a.quality_samples, rows=[])
     for name, opts in rows:
         ck = ar if name.startswith("AR") else mdlm
         t0 = time.perf_counter()
-        speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch)
+        speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch, a.quality_samples)
         base = out["rows"][0] if out["rows"] else speed                    # the first row: AR at the nucleus setting
         speed.update(speed_vs_ar_batch1=speed["tokens_per_s_batch1"] / base["tokens_per_s_batch1"],
                      speed_vs_ar_batch=speed["tokens_per_s_batch"] / base["tokens_per_s_batch"])
