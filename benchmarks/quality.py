@@ -2,28 +2,30 @@
 """The capstone experiment: MDLM with and without the curriculum, two ablations of it, and the AR baseline, as JSON.
 
 The commands that wrote nbs/capstone_results.json (whole Frankenstein, the tiny preset's model; each run one thread
-pinned to its own core of a 2-core CPU, the three curriculum-shaped models on core 1 while the flat MDLM and AR
-ran on core 0, then merged into one record; 61 minutes of wall time on core 1, 25 on core 0):
+pinned to its own core of a 2-core CPU: two curriculum-shaped models on core 1 while the flat MDLM, AR and the third
+ran on core 0, then merged into one record; 21 minutes of wall time on core 1, 30 on core 0):
 
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
-        --models mdlm_curriculum ordered_full_range shuffled_emphasis --output runs/capstone \
-        --json nbs/capstone_results.json
+        --models mdlm_curriculum ordered_full_range --output runs/capstone --json nbs/capstone_results.json
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
         --models mdlm_flat ar --output runs/capstone_b --json runs/capstone_b/flat_ar.json
-    python benchmarks/quality.py --merge runs/capstone_b/flat_ar.json --json nbs/capstone_results.json
-    python benchmarks/quality.py --rescore --roots runs/capstone runs/capstone_b --json nbs/capstone_results.json
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 \
+        --models shuffled_emphasis --output runs/capstone_c --json runs/capstone_c/shuffled.json
+    python benchmarks/quality.py --merge runs/capstone_b/flat_ar.json runs/capstone_c/shuffled.json \
+        --json nbs/capstone_results.json
+    python benchmarks/quality.py --rescore --roots runs/capstone runs/capstone_b runs/capstone_c \
+        --json nbs/capstone_results.json
 
-(The first was started without --models and stopped after its third model; the record keeps the commands as run.)
-One command does the same one model after another: drop --models, about 90 minutes on one core.
+One command does the same one model after another: drop --models, about 50 minutes on one core.
 
 Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
 
     python benchmarks/quality.py --max-chars 120000 --set training.batch_size=8 --scale 0.2 --samples 4 \
         --infill-sentences 20 --json /tmp/q.json
 
-The five models share one shape (`--preset`, tiny_scratch by default: the tiny model from random weights; the
-record was made when that preset was called tiny, before tiny gained its AR warm start, and names it tiny_scratch),
-one tokenizer, one validation and one test text and one recipe; they differ in what they train on and how they mask:
+The five models share one shape (`--preset`, tiny_scratch by default: the tiny model from random weights, without
+the AR warm start or dropout of the tiny preset), one tokenizer, one validation and one test text and one recipe;
+they differ in what they train on and how they mask:
 
 | name               | objective | training data, in order                  | masking rates drawn                      |
 |--------------------|-----------|------------------------------------------|------------------------------------------|

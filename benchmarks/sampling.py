@@ -43,7 +43,8 @@ FULL = dict(temperature=1.0, top_p=1.0)          # the model's own distribution
 # (name, generate options): the AR baseline, then the diffusion samplers; `steps` is per block
 ROWS = [("AR, KV cache", dict(**NUCLEUS)),
         ("AR, KV cache, T=1", dict(**FULL))]
-ROWS += [(f"ancestral, {s} steps", dict(strategy="ancestral", steps=s, **NUCLEUS)) for s in (128, 64, 48, 32, 24, 16, 12)]
+ROWS += [(f"ancestral, {s} steps", dict(strategy="ancestral", steps=s, **NUCLEUS))
+         for s in (128, 64, 48, 32, 24, 16, 12)]
 ROWS += [(f"ancestral, {s} steps, cache", dict(strategy="ancestral", steps=s, block_cache=True, **NUCLEUS))
          for s in (32, 24)]                            # Fast-dLLM's cache of the kept context, on the default blocks
 ROWS += [(f"confidence, {s} steps", dict(strategy="confidence", steps=s, **NUCLEUS)) for s in (32, 16)]
