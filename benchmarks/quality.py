@@ -16,6 +16,16 @@ ran on core 0, then merged into one record; 21 minutes of wall time on core 1, 3
     python benchmarks/quality.py --rescore --roots runs/capstone runs/capstone_b runs/capstone_c \
         --json nbs/capstone_results.json
 
+Two more training seeds of the two models whose gap is the difficulty order's effect (lesson 15 reads them beside
+the record; about 19 minutes each, side by side):
+
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 --seed 1 \
+        --models mdlm_curriculum shuffled_emphasis --samples 4 --infill-sentences 20 --output runs/capstone_s1 \
+        --json nbs/capstone_seed1.json
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 --seed 2 \
+        --models mdlm_curriculum shuffled_emphasis --samples 4 --infill-sentences 20 --output runs/capstone_s2 \
+        --json nbs/capstone_seed2.json
+
 One command does the same one model after another: drop --models, about 50 minutes on one core.
 
 Quick look (a slice of the book, a tenth of the epochs; a couple of minutes):
