@@ -17,7 +17,7 @@ ran on core 0, then merged into one record; 21 minutes of wall time on core 1, 3
         --json nbs/capstone_results.json
 
 Two more training seeds of the two models whose gap is the difficulty order's effect (lesson 15 reads them beside
-the record; about 19 minutes each, side by side):
+the record; about 20 minutes each, side by side):
 
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/quality.py --scale 3 --ar-patience 12 --seed 1 \
         --models mdlm_curriculum shuffled_emphasis --samples 4 --infill-sentences 20 --output runs/capstone_s1 \
