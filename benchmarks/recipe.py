@@ -177,7 +177,7 @@ def main():
     from tiny_diffusion.autoregressive import unigram_bpc
     from tiny_diffusion.text import resolve_book
     if a.threads: torch.set_num_threads(a.threads)
-    data = prepare(resolve_book(a.book), a.data, ProjectConfig.tiny())
+    data = prepare(resolve_book(a.book), a.data, ProjectConfig.tiny_scratch())     # the 2,048 tokens it ran in
     L = ProjectConfig.tiny().model.max_seq_len
     base, ladder = Recipe(), []
     for k, v in (kv.split("=", 1) for kv in a.set): setattr(base, k, parse_value(v))

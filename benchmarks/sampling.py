@@ -2,12 +2,13 @@
 """The speed-quality frontier of the samplers against the AR baseline, on trained checkpoints, as JSON.
 
 First train the main job's model (the README's command) and the AR baseline of the same budget, as the fair race
-chose it on the validation chapters (`benchmarks/race.py`, row ar_d02_wd1_s400; about 7 and 3 minutes on 2 cores):
+chose it on the validation chapters (`benchmarks/race.py`, row ar_d02_wd1_s400, in 2,048 tokens; about 8 and 3
+minutes on 2 cores):
 
     tiny-diffusion train --book frankenstein --preset tiny --output runs/tiny
     tiny-diffusion train --book frankenstein --preset tiny --seed 0 --output runs/ar --objective ar \\
         --epochs-per-stage 27,21,42 --set curriculum.enabled=false --set training.max_steps_per_stage=400 \\
-        --set model.dropout=0.2 --set training.weight_decay=1.0
+        --set model.dropout=0.2 --set training.weight_decay=1.0 --set data.vocab_size=2048 --set model.vocab_size=2048
 
 then measure (about 8 minutes on one quiet thread; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
 
@@ -22,7 +23,8 @@ the first row's, the AR baseline's; `passes` counts forward passes per sample (t
 its KV cache). Quality is measured on all samples of the row together: gen-perplexity under the AR checkpoint (the
 judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney 3-gram of the training text (a
 judge that wrote nothing), the unigram token entropy beside that of held-out text, and the share of the samples'
-words that occur in the book.
+words that occur in the book. `chars_per_token` is the characters a generated token carries on average: the two
+models may use different tokenizers, so equal tokens/s need not be equal text per second.
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, time
@@ -153,7 +155,8 @@ def main(argv=None) -> int:
         base = out["rows"][0] if out["rows"] else speed                    # the first row: AR at the nucleus setting
         speed.update(speed_vs_ar_batch1=speed["tokens_per_s_batch1"] / base["tokens_per_s_batch1"],
                      speed_vs_ar_batch=speed["tokens_per_s_batch"] / base["tokens_per_s_batch"])
-        row = dict(sampler=name, options=opts, **speed, **quality(texts), seconds=time.perf_counter() - t0)
+        row = dict(sampler=name, options=opts, **speed, **quality(texts), seconds=time.perf_counter() - t0,
+                   chars_per_token=sum(map(len, texts)) / (len(texts) * a.length))   # the two tokenizers differ
         out["rows"].append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
         print(f"{name:50s} {speed['passes']:4d} passes  {speed['tokens_per_s_batch1']:7.0f} tok/s  "
               f"{speed['tokens_per_s_batch']:7.0f} tok/s (batch {a.batch})  gen-PPL {row['gen_ppl_ar']:6.1f} "
