@@ -19,12 +19,13 @@ Every row generates --length tokens (default 256, semi-autoregressive blocks: th
 [BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples, then untimed batches up
 to --quality-samples for the quality figures. Speed is generated tokens per second of CPU time (one thread: what the
 work costs, whatever else shares the core; wall-time figures are kept beside it), and `speed_vs_ar_*` divides it by
-the first row's, the AR baseline's; `passes` counts forward passes per sample (the AR baseline: one per token, with
-its KV cache). Quality is measured on all samples of the row together: gen-perplexity under the AR checkpoint (the
-judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney 3-gram of the training text (a
-judge that wrote nothing), the unigram token entropy beside that of held-out text, and the share of the samples'
-words that occur in the book. `chars_per_token` is the characters a generated token carries on average: the two
-models may use different tokenizers, so equal tokens/s need not be equal text per second.
+the AR baseline's, timed just before and just after the row (`ar_tokens_per_s_*`, their geometric mean: the
+machine's speed can drift by half within minutes); `passes` counts forward passes per sample (the AR baseline: one
+per token, with its KV cache). Quality is measured on all samples of the row together: gen-perplexity under the AR
+checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney 3-gram of the
+training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text, and the share of
+the samples' words that occur in the book. `chars_per_token` is the characters a generated token carries on
+average: the two models may use different tokenizers, so equal tokens/s need not be equal text per second.
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, time
@@ -148,13 +149,19 @@ def main(argv=None) -> int:
                             torch=torch.__version__, load_before=os.getloadavg()[0]),
                mdlm=a.mdlm, ar=a.ar, length=a.length, single=a.single, batch=a.batch,
                quality_samples=a.quality_samples, rows=[])
+    # the machine's speed drifts over minutes (a shared host), so every row is compared with AR timed beside it:
+    # the AR baseline's speed just before and just after the row, geometric mean
+    ar_speed = lambda: measure(ar.model, ar.tokenizer, ROWS[0][1], a.length, a.single, a.batch, 0)[0]
+    before = ar_speed()
     for name, opts in rows:
         ck = ar if name.startswith("AR") else mdlm
         t0 = time.perf_counter()
         speed, texts = measure(ck.model, ck.tokenizer, opts, a.length, a.single, a.batch, a.quality_samples)
-        base = out["rows"][0] if out["rows"] else speed                    # the first row: AR at the nucleus setting
-        speed.update(speed_vs_ar_batch1=speed["tokens_per_s_batch1"] / base["tokens_per_s_batch1"],
-                     speed_vs_ar_batch=speed["tokens_per_s_batch"] / base["tokens_per_s_batch"])
+        after = ar_speed()
+        for b in ("batch1", "batch"):
+            beside = math.sqrt(before[f"tokens_per_s_{b}"] * after[f"tokens_per_s_{b}"])
+            speed.update({f"ar_tokens_per_s_{b}": beside, f"speed_vs_ar_{b}": speed[f"tokens_per_s_{b}"] / beside})
+        before = after
         row = dict(sampler=name, options=opts, **speed, **quality(texts), seconds=time.perf_counter() - t0,
                    chars_per_token=sum(map(len, texts)) / (len(texts) * a.length))   # the two tokenizers differ
         out["rows"].append({k: round(v, 4) if isinstance(v, float) else v for k, v in row.items()})
