@@ -3,6 +3,7 @@
     python benchmarks/train.py                       # tiny and default, MDLM and AR, eager/compiled, fp32/bf16
     python benchmarks/train.py --presets tiny --steps 5
     python benchmarks/train.py --compare-gpt         # our Transformer vs a nanoGPT-shaped GPT, side by side (ratio)
+    python benchmarks/train.py --compare-vocab 2048,2462 --steps 20   # what the tiny preset's vocabulary costs
 
 Each configuration runs in its own process (so peak RSS is its own) on random full-length batches of the
 preset's batch size; prints one JSON document."""
@@ -111,6 +112,42 @@ def compare_gpt(steps: int, warmup: int, batch: int = 32, seq_len: int = 128) ->
                 load=os.getloadavg()[0])
 
 
+def compare_vocab(sizes: list[int], steps: int, warmup: int) -> dict:
+    """Step time of the tiny preset's MDLM and AR at each vocabulary size in `sizes` (e.g. 2048 and 2462, the size
+    the 4,096-token ceiling reaches on Frankenstein), interleaved step by step, in the precision `auto` picks here."""
+    import torch
+    from tiny_diffusion.config import ProjectConfig, get_device
+    from tiny_diffusion.model import Transformer
+    from tiny_diffusion.trainer import compute_loss, make_optimizer, precision_setup
+    cfg, dev = ProjectConfig.tiny(), get_device("cpu")
+    autocast, scaler, prec = precision_setup("auto", dev)
+    B, T = cfg.training.batch_size, cfg.model.max_seq_len
+    runs = {}
+    for v in sizes:
+        for objective in ("mdlm", "ar"):
+            torch.manual_seed(0)
+            model = Transformer(cfg.override(**{"model.vocab_size": v}).model, causal=objective == "ar")
+            x = torch.randint(6, v, (B, T))
+            runs[f"{objective}_v{v}"] = (model, make_optimizer(model, cfg.training), objective, x)
+    mask, stage = torch.ones(B, T, dtype=torch.bool), cfg.curriculum.stages[-1]
+    times = {k: [] for k in runs}
+    for i in range(warmup + steps):
+        for k, (model, opt, objective, x) in runs.items():         # interleaved: every size sees the same machine
+            t0 = time.perf_counter()
+            with autocast: loss, _ = compute_loss(model, x, mask, objective, stage, cfg.training,
+                                                  torch.Generator().manual_seed(i))
+            scaler.scale(loss).backward()
+            scaler.step(opt)
+            scaler.update()
+            opt.zero_grad(set_to_none=True)
+            if i >= warmup: times[k].append(time.perf_counter() - t0)
+    med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
+    ratio = {o: round(med[f"{o}_v{sizes[-1]}"] / med[f"{o}_v{sizes[0]}"], 3) for o in ("mdlm", "ar")}
+    return dict(sizes=sizes, precision=prec, batch=B, seq_len=T, threads=torch.get_num_threads(),
+                median_step_s={k: round(v, 4) for k, v in med.items()},
+                step_time_ratio_last_vs_first=ratio, load=os.getloadavg()[0])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--presets", default="tiny,default")
@@ -123,10 +160,16 @@ def main():
     ap.add_argument("--timeout", type=int, default=600, help="seconds per configuration")
     ap.add_argument("--compare-gpt", action="store_true",
                     help="only the side-by-side comparison with a nanoGPT-shaped GPT")
+    ap.add_argument("--compare-vocab", default="", metavar="V1,V2",
+                    help="only the step time of the tiny preset at these vocabulary sizes, interleaved (ratio)")
     ap.add_argument("--one", nargs=4, metavar=("PRESET", "OBJECTIVE", "COMPILE", "PRECISION"), help=argparse.SUPPRESS)
     a = ap.parse_args()
     if a.compare_gpt:
         print(json.dumps(compare_gpt(max(a.steps, 10), max(a.warmup, 2)), indent=1))
+        return
+    if a.compare_vocab:
+        sizes = [int(v) for v in a.compare_vocab.split(",")]
+        print(json.dumps(compare_vocab(sizes, max(a.steps, 10), max(a.warmup, 2)), indent=1))
         return
     if a.one:
         p, o, c, pr = a.one

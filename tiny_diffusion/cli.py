@@ -226,6 +226,8 @@ def _add_generate(sub):
     g.add_argument("--k", type=positive_int, default=50, help="top-k (with --sampling topk)")
     g.add_argument("--p", type=probability, default=0.9, help="nucleus mass (with --sampling nucleus)")
     g.add_argument("--temperature", type=non_negative_float, help="softmax temperature (0 = greedy)")
+    g.add_argument("--block-cache", action=argparse.BooleanOptionalAction,
+                   help="reuse each block's kept context (Fast-dLLM's approximate cache; default: the checkpoint's)")
     g.add_argument("--num-samples", type=sample_count, default=1, metavar="N",
                    help=f"texts to generate (default 1, at most {MAX_SAMPLES})")
     _add_seed_arg(g, "seed for reproducible samples")
@@ -563,7 +565,8 @@ def generate_command(args) -> int:
     choice = (token_choice(args.sampling, args.k, args.p, ck.config.sampling.temperature if args.temperature is None
                            else args.temperature) if args.sampling else dict(temperature=args.temperature))
     opts = sampling_options(ck.config.sampling, length=args.length, steps=args.steps, schedule=args.schedule,
-                            strategy=args.strategy, num_samples=args.num_samples, **choice)
+                            strategy=args.strategy, num_samples=args.num_samples, block_cache=args.block_cache,
+                            **choice)
     if args.interactive:
         interactive(ck.model, ck.tokenizer, seed=args.seed, **opts)
         return 0

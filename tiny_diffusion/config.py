@@ -153,6 +153,8 @@ class SamplingConfig:
     top_k: int = 0                # keep the k most likely tokens (0 = off)
     top_p: float = 1.0            # nucleus mass (1.0 = off)
     num_samples: int = 1          # samples per prompt
+    block_cache: bool = False     # blocks after the first reuse their kept context's keys and values (Fast-dLLM's
+                                  # approximate cache, lesson 11)
 
 # %% ../nbs/90_config.ipynb #c94ad18d
 @dataclass
@@ -177,7 +179,7 @@ def _default(cls) -> ProjectConfig:
 
 @classmethod
 def _tiny(cls) -> ProjectConfig:
-    "Under 10 minutes on 2 CPU cores: 4 layers × 128 wide, ALiBi, 128 context, 1,508 steps (200 of them AR; race.py)."
+    "7-14 minutes on 2 CPU cores (README): 4 layers × 128 wide, ALiBi, 128 context, 1,508 steps (200 of them AR)."
     # dropout 0.1, the vocabulary and the steps: chosen on the validation chapters by benchmarks/race.py (lesson 15).
     # The 4,096-token ceiling (Frankenstein's merges stop at 2,462 tokens, lesson 03) against 2,048 tokens: MDLM
     # 0.015 BPC better on validation and 0.020 on test, means of 3 seeds; AR 0.012 worse on validation (1 seed)
@@ -192,8 +194,10 @@ def _tiny(cls) -> ProjectConfig:
     # (recipe.py, 3 seeds)
     # MDLM's ancestral sampler, cooled, with nucleus 0.9: on three seeds' models 86-95 % of the words are the book's and
     # no token is above 11 % (README; at temperature 0.6 one seed fell to 85 %)
-    # 48 steps per block: the fastest whose samples are as good as the best's (benchmarks/sampling.py, lesson 11)
-    c.sampling = SamplingConfig(length=128, steps=48, strategy="ancestral", temperature=0.5, top_p=0.9)
+    # 32 steps per block with the block cache: the fastest whose samples are as good as the best's
+    # (benchmarks/sampling.py, lesson 11)
+    c.sampling = SamplingConfig(length=128, steps=32, strategy="ancestral", temperature=0.5, top_p=0.9,
+                                block_cache=True)
     return c
 
 @classmethod

@@ -447,7 +447,8 @@ def _denoise_blocks(model: Transformer, tokenizer: BookTokenizer, head: list[int
     for keep, new, bsteps in blocks:
         x, start = _window(seq, keep, new, infill)
         live = _live(on_step, tokenizer, seq, reveal, conf, fixed, start, done, total) if on_step else None
-        net = BlockCache(model, start) if block_cache and start > 0 else model
+        cached = block_cache and start > 0 and isinstance(model, Transformer)   # other models: exact, uncached
+        net = BlockCache(model, start) if cached else model
         out, rs, cf, n = denoise(net, x, bsteps, on_step=live, **opts)
         if infill:                                                  # the gaps filled in place
             seq, reveal, conf = out, [done + r if r else 0 for r in rs[0].tolist()], cf[0].tolist()
