@@ -35,10 +35,9 @@ import argparse, json, os, subprocess, sys, time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from race import count_bpc, score, text_hashes     # noqa: E402  (the race's count models and scorer)
+from race import VOCAB_2048, count_bpc, score, text_hashes     # noqa: E402  (the race's vocabulary, counts, scorer)
 
 SIZES = {"tiny": {}, "mini": {"model.d_model": 64}}          # the tiny preset's 4 layers at width 128 and 64
-VOCAB = {"data.vocab_size": 2048, "model.vocab_size": 2048}   # the race's 2,048 tokens, the preset's when this ran
 RECIPES = {"mdlm": {"model.dropout": 0.1},
            "ar": {"model.dropout": 0.2, "training.weight_decay": 0.5}}
 SHARES = (0.25, 0.5, 1.0)
@@ -52,8 +51,8 @@ def run_name(objective: str, size: str, share: float, seed: int) -> str:
 def train_command(objective: str, size: str, share: float, seed: int, steps: int, eval_every: int, book: str,
                   out: Path) -> list[str]:
     "The `tiny-diffusion train` command of one run: one flat stage capped at `steps` optimizer steps."
-    sets = {**VOCAB, **RECIPES[objective], **SIZES[size], "data.train_fraction": share, "curriculum.enabled": False,
-            "training.ar_init_steps": 0, "training.max_steps_per_stage": steps,
+    sets = {**VOCAB_2048, **RECIPES[objective], **SIZES[size], "data.train_fraction": share,
+            "curriculum.enabled": False, "training.ar_init_steps": 0, "training.max_steps_per_stage": steps,
             "training.eval_every_steps": eval_every, "training.sample_every_epochs": 0}
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective, "--epochs-per-stage", "400,300,300"]   # the step cap binds first
@@ -114,7 +113,7 @@ def count_rows(book: str, shares, root: Path) -> list[dict]:
     from tiny_diffusion.config import ProjectConfig
     from tiny_diffusion.curriculum import keep_training_share, prepare, split_book
     from tiny_diffusion.text import load_book
-    cfg = ProjectConfig.tiny().override(**VOCAB)
+    cfg = ProjectConfig.tiny().override(**VOCAB_2048)
     prep = prepare(book, root / "count_data", cfg, quiet=True)          # the tokenizer and splits every run uses
     held = {s: getattr(prep, s) for s in ("validation", "test")}
     splits = split_book(load_book(book), cfg.curriculum.validation_fraction, cfg.curriculum.test_fraction)

@@ -10,12 +10,22 @@ preset's batch size; prints one JSON document."""
 import argparse, importlib.util, json, os, resource, subprocess, sys, time
 
 
+def optimizer_step(fwd, opt, x, m, objective: str, stage, tcfg, autocast, scaler, generator) -> None:
+    "One training step as the trainer takes it: the loss under autocast, the scaled backward, the optimizer step."
+    from tiny_diffusion.trainer import compute_loss
+    with autocast: loss, _ = compute_loss(fwd, x, m, objective, stage, tcfg, generator)
+    scaler.scale(loss).backward()
+    scaler.step(opt)
+    scaler.update()
+    opt.zero_grad(set_to_none=True)
+
+
 def one(preset: str, objective: str, compile: bool, precision: str, steps: int, warmup: int, device: str) -> dict:
     "Time `steps` optimizer steps (after `warmup` untimed ones) of one configuration in this process."
     import torch
     from tiny_diffusion.config import preset as get_preset, get_device
     from tiny_diffusion.model import Transformer
-    from tiny_diffusion.trainer import compute_loss, make_optimizer, precision_setup
+    from tiny_diffusion.trainer import make_optimizer, precision_setup
     cfg = get_preset(preset)
     dev = get_device(device)
     torch.manual_seed(0)
@@ -29,12 +39,8 @@ def one(preset: str, objective: str, compile: bool, precision: str, steps: int, 
     stage, times = cfg.curriculum.stages[0], []
     for i in range(warmup + steps):
         t0 = time.perf_counter()
-        generator = torch.Generator(device=dev).manual_seed(i)
-        with autocast: loss, _ = compute_loss(fwd, x, m, objective, stage, cfg.training, generator)
-        scaler.scale(loss).backward()
-        scaler.step(opt)
-        scaler.update()
-        opt.zero_grad(set_to_none=True)
+        optimizer_step(fwd, opt, x, m, objective, stage, cfg.training, autocast, scaler,
+                       torch.Generator(device=dev).manual_seed(i))
         if dev.type == "cuda": torch.cuda.synchronize()
         if i >= warmup: times.append(time.perf_counter() - t0)
     step = sum(times) / len(times)
@@ -118,7 +124,7 @@ def compare_vocab(sizes: list[int], steps: int, warmup: int) -> dict:
     import torch
     from tiny_diffusion.config import ProjectConfig, get_device
     from tiny_diffusion.model import Transformer
-    from tiny_diffusion.trainer import compute_loss, make_optimizer, precision_setup
+    from tiny_diffusion.trainer import make_optimizer, precision_setup
     cfg, dev = ProjectConfig.tiny(), get_device("cpu")
     autocast, scaler, prec = precision_setup("auto", dev)
     B, T = cfg.training.batch_size, cfg.model.max_seq_len
@@ -134,12 +140,8 @@ def compare_vocab(sizes: list[int], steps: int, warmup: int) -> dict:
     for i in range(warmup + steps):
         for k, (model, opt, objective, x) in runs.items():         # interleaved: every size sees the same machine
             t0 = time.perf_counter()
-            with autocast: loss, _ = compute_loss(model, x, mask, objective, stage, cfg.training,
-                                                  torch.Generator().manual_seed(i))
-            scaler.scale(loss).backward()
-            scaler.step(opt)
-            scaler.update()
-            opt.zero_grad(set_to_none=True)
+            optimizer_step(model, opt, x, mask, objective, stage, cfg.training, autocast, scaler,
+                           torch.Generator().manual_seed(i))
             if i >= warmup: times[k].append(time.perf_counter() - t0)
     med = {k: sorted(v)[len(v) // 2] for k, v in times.items()}
     ratio = {o: round(med[f"{o}_v{sizes[-1]}"] / med[f"{o}_v{sizes[0]}"], 3) for o in ("mdlm", "ar")}
