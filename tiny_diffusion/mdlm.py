@@ -16,8 +16,8 @@ from .tokenizer import BookTokenizer, BOS_ID, EOS_ID, MASK_ID, PAD_ID, SEP_ID
 # %% auto #0
 __all__ = ['SCHEDULES', 'Schedule', 'LinearSchedule', 'LogLinearSchedule', 'CosineSchedule', 'get_schedule', 'maskable',
            'mask_tokens', 'mask_exact', 'subs_log_probs', 'sample_mask_rates', 'sample_times', 'logits_at', 'mdlm_loss',
-           'nelbo', 'bpc', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'encode_texts', 'stage_sequences', 'collate',
-           'loss_by_mask_level']
+           'nelbo', 'bpc', 'order_nll', 'orders_bound', 'Chunks', 'pack_stream', 'chunk_for_scoring', 'encode_texts',
+           'stage_sequences', 'collate', 'loss_by_mask_level']
 
 # %% ../nbs/07_mdlm.ipynb #6a38ea65
 class Schedule:
@@ -210,6 +210,38 @@ def bpc(total_nats, n_chars: int) -> float:
     "Bits per character: summed nats / ln 2 / number of characters scored."
     if n_chars <= 0: raise TinyDiffusionError(f"n_chars must be positive, got {n_chars}; score a non-empty text")
     return float(torch.as_tensor(total_nats, dtype=torch.float64).sum()) / math.log(2) / n_chars
+
+# %% ../nbs/07_mdlm.ipynb #033b5392
+def _order_keys(tokens: torch.Tensor, order, generator: Optional[torch.Generator]) -> torch.Tensor:
+    "Keys [B, T]: positions are revealed in ascending key order."
+    B, T = tokens.shape
+    if isinstance(order, torch.Tensor): return order.to(tokens.device).float().expand(B, T)
+    pos = torch.arange(T, device=tokens.device).float().expand(B, T)
+    if order == "l2r": return pos
+    if order == "r2l": return -pos
+    if order == "random": return torch.rand(B, T, generator=generator, device=tokens.device)
+    raise TinyDiffusionError(f"order must be 'l2r', 'r2l', 'random' or a tensor of keys, not {order!r}")
+
+@torch.no_grad()
+def order_nll(model: nn.Module, tokens: torch.Tensor, pad_mask: Optional[torch.Tensor] = None, order="l2r",
+              generator: Optional[torch.Generator] = None) -> torch.Tensor:
+    """Exact -log p_σ(x) [B] in nats (float64): the model read as an autoregressive model that reveals one token per
+    pass in the order σ: 'l2r', 'r2l', 'random' (one order per row) or keys [T] or [B, T], revealed ascending."""
+    ok = maskable(tokens, pad_mask)                                            # [B, T]
+    keys = _order_keys(tokens, order, generator).masked_fill(~ok, math.inf)    # visible tokens are never revealed
+    rank = keys.argsort(1).argsort(1)                                          # the step that reveals each position
+    out = torch.zeros(tokens.shape[0], dtype=torch.float64, device=tokens.device)
+    with evaluating(model):
+        for s in range(int(ok.sum(1).max())):
+            hidden, now = ok & (rank >= s), ok & (rank == s)     # masked before step s; revealed at it: [B, T]
+            ce = _masked_ce(logits_at(model, tokens.masked_fill(hidden, MASK_ID), pad_mask, now), tokens[now])
+            out.index_add_(0, now.nonzero()[:, 0], ce.double())  # one token in every row that has an s-th
+    return out
+
+def orders_bound(nlls: torch.Tensor) -> torch.Tensor:
+    """-log of the mean of p_σ(x) over K orders drawn independently of x, from their `order_nll`s [K, B]: [B], in
+    expectation an upper bound on the random-order sampler's -log p(x), tighter as K grows (Burda et al. 2016)."""
+    return -(torch.logsumexp(-nlls.double(), 0) - math.log(nlls.shape[0]))
 
 # %% ../nbs/07_mdlm.ipynb #c5ffd993
 class Chunks(NamedTuple):
