@@ -10,7 +10,9 @@ minutes on 2 cores):
         --epochs-per-stage 27,21,42 --set curriculum.enabled=false --set training.max_steps_per_stage=400 \\
         --set model.dropout=0.2 --set training.weight_decay=1.0 --set data.vocab_size=2048 --set model.vocab_size=2048
 
-then measure (8-16 minutes on one thread, by the machine's speed that day; pin it, e.g.
+(the record benchmarks/sampling_results.json was measured on a main-job model trained with `--set model.dropout=0.1`,
+the race's finalist beside the preset's dropout-free recipe), then measure (8-16 minutes on one thread, by the
+machine's speed that day; pin it, e.g.
 `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
 
     python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
