@@ -49,7 +49,7 @@ def score_orders(run: Path, book: str, split: str, k: int, seed: int) -> dict:
         print(f"{run.name} {split}: {name} {to_bpc(out[name]):.4f} bpc ({time.time() - t0:.0f} s)", flush=True)
     rand = torch.stack([v for n, v in out.items() if n.startswith("random")])                        # [k, N]
     sizes = [2 ** i for i in range(int(math.log2(k)) + 1) if k % 2 ** i == 0]
-    bound = {K: to_bpc(torch.stack([orders_bound(g) for g in rand.split(K)]).mean(0)) for K in sizes}
+    bound = {K: to_bpc(torch.stack([orders_bound(grp) for grp in rand.split(K)]).mean(0)) for K in sizes}
     return dict(nelbo=round(ref["bpc"], 4), nelbo_se=round(ref["bpc_se"], 4), l2r=to_bpc(out["l2r"]),
                 r2l=to_bpc(out["r2l"]), random_orders=[to_bpc(r) for r in rand], random_mean=to_bpc(rand.mean(0)),
                 orders_bound={str(K): v for K, v in bound.items()}, windows=len(chunks.tokens), chars=chunks.n_chars,
