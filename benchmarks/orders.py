@@ -12,7 +12,7 @@ held-out split, this script scores every window in fp32 in these ways:
   all K is the K-sample importance-weighted bound on the mixture (Burda et al. 2016): an upper bound in expectation,
   tighter as K grows. Its values for K' = 1, 2, 4, ... are means over K/K' disjoint groups.
 
-One JSON line per (run, split) is appended to --record (resumable: one already there is skipped), with the load
+One JSON line per (run, split, K) is appended to --record (resumable: one already there is skipped), with the load
 (`uptime`). Each order is one pass per token position, about 40 s per split on one thread for the tiny preset. The
 record nbs/order_scores.jsonl was written by these, each one thread on its own core of a 2-core Xeon (2026-12-06),
 after race.py's chosen MDLM row, mdlm_d0_v4096, seeds 0-2:
@@ -69,12 +69,13 @@ def main():
     for run in a.runs:
         if not (run / "checkpoints" / "best_model.pt").exists():
             p.error(f"{run} has no checkpoints/best_model.pt; pass a folder benchmarks/race.py trained")
-    done = {(r["run"], r["split"]) for r in map(json.loads, a.record.open())} if a.record.exists() else set()
+    lines = map(json.loads, a.record.open()) if a.record.exists() else []
+    done = {(r["run"], r["split"], r["orders"]) for r in lines}
     for run in a.runs:
         m = re.fullmatch(r"(.+)_s(\d+)", run.name)
         row, seed = (m.group(1), int(m.group(2))) if m else (run.name, 0)
         for split in a.splits:
-            if (run.name, split) in done:
+            if (run.name, split, a.orders) in done:
                 print(f"{run.name} {split}: in the record, skipped")
                 continue
             t0 = time.time()

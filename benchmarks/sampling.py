@@ -10,10 +10,8 @@ minutes on 2 cores):
         --epochs-per-stage 27,21,42 --set curriculum.enabled=false --set training.max_steps_per_stage=400 \\
         --set model.dropout=0.2 --set training.weight_decay=1.0 --set data.vocab_size=2048 --set model.vocab_size=2048
 
-(the record benchmarks/sampling_results.json was measured on a main-job model trained with `--set model.dropout=0.1`,
-the race's finalist beside the preset's dropout-free recipe), then measure (8-16 minutes on one thread, by the
-machine's speed that day; pin it, e.g.
-`taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
+(the record benchmarks/sampling_results.json was measured on exactly these two), then measure (10-20 minutes on one
+thread, by the machine's speed that day; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
 
     python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
         --output benchmarks/sampling_results.json
@@ -65,6 +63,11 @@ ROWS += [("ancestral, blocks of 32, 16 steps, cache", dict(strategy="ancestral",
          ("ancestral, 32 steps, T=1", dict(strategy="ancestral", steps=32, **FULL)),
          ("ancestral, 32 steps, T=1, float32 Gumbel", dict(strategy="ancestral", steps=32, noise="float32", **FULL)),
          ("ancestral, 32 steps, T=1, float64 Gumbel", dict(strategy="ancestral", steps=32, noise="float64", **FULL))]
+# DUS's dilated order (Luxembourg et al. 2025): equal groups of spread-out positions, on the default blocks
+DILATED = dict(strategy="dilated", schedule="linear", block_cache=True, **NUCLEUS)
+ROWS += [(f"dilated, {s} steps, cache", dict(DILATED, steps=s)) for s in (16, 8, 4, 2)]
+ROWS += [("dilated, 4 steps, no cache", dict(DILATED, steps=4, block_cache=False)),
+         ("dilated, 8 steps, cosine, cache", dict(DILATED, steps=8, schedule="cosine"))]
 # bf16 autocast (what precision=auto picks for training on a CPU with fast bf16): does it change the race?
 ROWS += [("AR, KV cache, bf16", dict(precision="bf16", **NUCLEUS)),
          ("ancestral, 24 steps, bf16", dict(strategy="ancestral", steps=24, precision="bf16", **NUCLEUS))]

@@ -218,9 +218,10 @@ def _add_generate(sub):
                    help=f"tokens to generate, at most {MAX_LENGTH} (default: the checkpoint's sampling config)")
     g.add_argument("--steps", type=positive_int, help="denoising steps (default: the checkpoint's sampling config)")
     g.add_argument("--schedule", choices=("linear", "cosine", "exponential"), help="how many tokens each step reveals")
-    g.add_argument("--strategy", choices=("ancestral", "confidence", "random", "threshold", "remask"),
+    g.add_argument("--strategy", choices=("ancestral", "confidence", "random", "threshold", "remask", "dilated"),
                    help="which masked tokens a step reveals: MDLM's ancestral coin flips, the most confident, "
-                        "random ones, all past a confidence threshold, or confident ones with remasking")
+                        "random ones, all past a confidence threshold, confident ones with remasking, or a "
+                        "fixed spread-out order (dilated)")
     g.add_argument("--sampling", choices=("greedy", "topk", "nucleus"),
                    help="token choice (default: the checkpoint's sampling config)")
     g.add_argument("--k", type=positive_int, default=50, help="top-k (with --sampling topk)")

@@ -19,11 +19,11 @@ from .model import Transformer, KVCache, evaluating, sample_logits, _filter
 
 # %% auto #0
 __all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRECISIONS', 'NUCLEUS_K', 'reveal_fraction',
-           'reveal_counts', 'Trace', 'token_choice', 'gumbel_choice', 'choose_tokens', 'denoise', 'parse_infill',
-           'plan_blocks', 'BlockCache', 'Generation', 'generate', 'sampling_options', 'interactive']
+           'reveal_counts', 'Trace', 'token_choice', 'gumbel_choice', 'choose_tokens', 'dilated_order', 'denoise',
+           'parse_infill', 'plan_blocks', 'BlockCache', 'Generation', 'generate', 'sampling_options', 'interactive']
 
 # %% ../nbs/11_sampling.ipynb #7f568210
-STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask")
+STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask", "dilated")
 # how many tokens each step reveals (mdlm's noise schedules are another thing)
 REVEAL_SCHEDULES = ("linear", "cosine", "exponential")
 EXP_RATE = 5.0  # λ of the exponential schedule
@@ -161,20 +161,30 @@ def _ranks(score: Tensor) -> Tensor:
     return torch.empty_like(order).scatter_(1, order, positions)
 
 def _to_reveal(strategy: str, s: int, steps: int, schedule: str, masked: Tensor, where: tuple,
-               probs: Optional[Tensor], k: Optional[Tensor], threshold: float, generator) -> Tensor:
-    "Which of the M masked candidates (at `where` of `masked` [B,T], with `probs` [M]) step `s` reveals: bool [M]."
+               rank_by: Optional[Tensor], k: Optional[Tensor], threshold: float, generator) -> Tensor:
+    """Which of the M masked candidates (at `where` of `masked` [B,T]) step `s` reveals: bool [M]. `rank_by` [M]
+    orders them for the ranking strategies: the chosen tokens' probabilities, or the dilated order's scores."""
     if strategy in ("ancestral", "random"):                          # decided before (and without) the tokens
         u = torch.rand(where[0].shape, generator=generator, dtype=torch.float64, device=masked.device)   # [M]
     if strategy == "ancestral":
         a_prev, a_now = reveal_fraction((s - 1) / steps, schedule), reveal_fraction(s / steps, schedule)
         return u < (1.0 if s == steps else (a_now - a_prev) / (1.0 - a_prev))
     score = torch.full(masked.shape, float("-inf"), dtype=torch.float64, device=masked.device)   # [B,T]
-    score[where] = u if strategy == "random" else probs.double()
+    score[where] = u if strategy == "random" else rank_by.double()
     if strategy == "threshold":
         sure = (score >= threshold).sum(1)                                   # [B] confident enough
         left = masked.sum(1)                                                 # [B] still masked
         k = torch.maximum(sure, (left + steps - s) // (steps - s + 1))       # ≥ ⌈left / steps left⌉ (≥ 1)
     return (_ranks(score) < k[:, None])[where]                              # the k best of each row
+
+def dilated_order(generated: Tensor) -> Tensor:
+    """Scores [B,T] that rank the `generated` [B,T] positions of each row for the dilated sampler, highest first:
+    minus the bit-reversed offset of each within its row's generated positions (0, N/2, N/4, 3N/4, ...)."""
+    offset = generated.long().cumsum(1) - 1                                 # [B,T] 0, 1, ... along the generated
+    bits = max(int(generated.sum(1).max()) - 1, 1).bit_length()
+    reversed_ = torch.zeros_like(offset)
+    for b in range(bits): reversed_ |= ((offset >> b) & 1) << (bits - 1 - b)   # offset's bits read backwards
+    return torch.where(generated, -reversed_.double(), float("-inf"))
 
 def _remask(share: float, masked: Tensor, generated: Tensor, just: Tensor, confidence: Tensor) -> Tensor:
     "ReMDM: the round(share · earlier reveals) least confident generated tokens of each row, [B,T] bool."
@@ -192,13 +202,15 @@ class _Canvas:
     reveal_step: Tensor
     confidence: Tensor
     debt: Tensor             # [B] tokens masked again at the last step, revealed on top of the schedule's count
+    spread: Tensor           # [B,T] the dilated order's scores (`dilated_order`)
 
     @classmethod
     def start(cls, x: Tensor, steps: int) -> "_Canvas":
         "The canvas of `x` [B,T] before step 1: [MASK] positions unrevealed (reveal step steps+1), the rest given."
         masked = x == MASK_ID
         return cls(x.clone(), masked, masked.clone(), torch.where(masked, steps + 1, 0),
-                   torch.where(masked, 0.0, 1.0).double(), torch.zeros(x.shape[0], dtype=torch.long, device=x.device))
+                   torch.where(masked, 0.0, 1.0).double(), torch.zeros(x.shape[0], dtype=torch.long, device=x.device),
+                   dilated_order(masked))
 
     def write(self, rows: Tensor, cols: Tensor, ids: Tensor, probs: Tensor, s: int) -> None:
         "Reveal tokens `ids` with probabilities `probs` [N] at (`rows`, `cols`) [N] at step `s`."
@@ -228,8 +240,9 @@ def _reveal(c: _Canvas, logits: Tensor, choose: Callable, strategy: str, s: int,
             k: Optional[Tensor], threshold: float, generator) -> bool:
     "Step `s`: choose tokens and the positions they go to, write them into `c`; whether any position was revealed."
     where = c.masked.nonzero(as_tuple=True)                      # the M masked positions, in `logits`' order
-    if strategy in ("ancestral", "random"):                      # the tokens only where they are revealed
-        pick = _to_reveal(strategy, s, steps, schedule, c.masked, where, None, k, threshold, generator)   # [M]
+    if strategy in ("ancestral", "random", "dilated"):           # the tokens only where they are revealed
+        order = c.spread[where] if strategy == "dilated" else None                                          # [M]
+        pick = _to_reveal(strategy, s, steps, schedule, c.masked, where, order, k, threshold, generator)  # [M]
         ids, probs = choose(logits[pick])
     else:                                                        # the tokens' probabilities rank the positions
         ids, probs = choose(logits)                              # [M], [M]
@@ -248,7 +261,7 @@ def denoise(model: Transformer, x: Tensor, steps: int, schedule: str = "cosine",
     _choose("schedule", schedule, REVEAL_SCHEDULES)
     _choose("strategy", strategy, STRATEGIES)
     c = _Canvas.start(x, steps)
-    by_count = strategy in ("confidence", "random", "remask")   # strategies that reveal a scheduled number per step
+    by_count = strategy in ("confidence", "random", "remask", "dilated")   # a scheduled number per step
     counts = reveal_counts(int(c.masked.sum(1).max()), steps, schedule) if by_count else None
     banned = _banned(True) if banned is None else banned
     choose = _token_chooser(temperature, top_k, top_p, generator, noise)
