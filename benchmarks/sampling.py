@@ -24,9 +24,11 @@ the AR baseline's, timed just before and just after the row (`ar_tokens_per_s_*`
 machine's speed can drift by half within minutes); `passes` counts forward passes per sample (the AR baseline: one
 per token, with its KV cache). Quality is measured on all samples of the row together: gen-perplexity under the AR
 checkpoint (the judge; it wrote the AR rows itself, so those are flattered) and under a Kneser-Ney 3-gram of the
-training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text, and the share of
-the samples' words that occur in the book. `chars_per_token` is the characters a generated token carries on
-average: the two models may use different tokenizers, so equal tokens/s need not be equal text per second.
+training text (a judge that wrote nothing), the unigram token entropy beside that of held-out text, the share of the
+samples' words that occur in the book, and their shape: words per sentence and paragraphs per 1,000 characters (a
+sampler can break its text into fragments that the judges score kindly). `chars_per_token` is the characters a
+generated token carries on average: the two models may use different tokenizers, so equal tokens/s need not be
+equal text per second.
 """
 from __future__ import annotations
 import argparse, json, math, os, platform, sys, time
@@ -37,10 +39,10 @@ import torch
 
 from tiny_diffusion.checkpoint import load_checkpoint
 from tiny_diffusion.curriculum import prepare, prepared_dir
-from tiny_diffusion.evaluation import (Memorizer, ModelJudge, NgramJudge, heldout_slices, recorded_book, token_entropy,
-                                       words, _token_rows)
+from tiny_diffusion.evaluation import (Memorizer, ModelJudge, NgramJudge, heldout_slices, recorded_book,
+                                       sentence_lengths, token_entropy, words, _token_rows)
 from tiny_diffusion.sampling import generate
-from tiny_diffusion.text import load_book
+from tiny_diffusion.text import load_book, punkt_for, punkt_sample, split_sentences
 
 NUCLEUS = dict(temperature=0.5, top_p=0.9)       # the tiny preset's token choice
 FULL = dict(temperature=1.0, top_p=1.0)          # the model's own distribution
@@ -83,6 +85,7 @@ class Quality:
         held = set(prep.validation) | set(prep.test)
         train = [p for p in load_book(book, max_chars=ck.config.data.max_chars).paragraphs if p not in held]
         self.book_words = set(Memorizer("\n\n".join(train)).words)
+        self.punkt = punkt_for(punkt_sample(train))                      # sentences split as `evaluate` splits them
         self.heldout = "\n\n".join(prep.validation)   # choosing a sampler is tuning: validation, never test
         self.ar, self.ngram = ModelJudge(ar_path), NgramJudge(ck.tokenizer, prep.stages[-1], 3)
 
@@ -96,7 +99,18 @@ class Quality:
                     gen_ppl_ar_rse=float(log_ppl.std(ddof=1) / len(texts) ** 0.5),
                     gen_ppl_kn=math.exp(kn["nats"] / kn["tokens"]),
                     entropy=token_entropy(_token_rows(self.ar.tokenizer, texts, eos=False)),
-                    book_words=sum(w in self.book_words for w in flat) / max(len(flat), 1))
+                    book_words=sum(w in self.book_words for w in flat) / max(len(flat), 1),
+                    sentence_words=float(np.mean(self.sentence_words(texts))),
+                    paragraphs_per_kchar=1000 * sum(len(self.paragraphs(t)) for t in texts) / sum(map(len, texts)))
+
+    @staticmethod
+    def paragraphs(text: str) -> list[str]:
+        return [p for p in text.split("\n\n") if p.strip()]
+
+    def sentence_words(self, texts: list[str]) -> list[int]:
+        "Words per sentence, each text split into paragraphs (a paragraph break ends a sentence), then by Punkt."
+        groups = split_sentences([p for t in texts for p in self.paragraphs(t)], punkt=self.punkt)
+        return sentence_lengths([s for g in groups for s in g])
 
     def reference(self, texts: list[str], seed: int = 0) -> dict:
         "The same figures for held-out passages as long (in characters) as `texts`."
