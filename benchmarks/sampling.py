@@ -14,7 +14,10 @@ minutes on 2 cores):
 thread, by the machine's speed that day; pin it, e.g. `taskset -c 1 env OMP_NUM_THREADS=1 python ...`):
 
     python benchmarks/sampling.py --mdlm runs/tiny/checkpoints/best_model.pt --ar runs/ar/checkpoints/best_model.pt \\
-        --output benchmarks/sampling_results.json
+        --output benchmarks/sampling_results.json --plot nbs/images/sampling_frontier.png
+
+(`--replot benchmarks/sampling_results.json --plot nbs/images/sampling_frontier.png` redraws the README's figure
+from the record alone, in seconds.)
 
 Every row generates --length tokens (default 256, semi-autoregressive blocks: the tiny model's context is 128) from
 [BOS] alone: --single samples one after another (batch 1) and one batch of --batch samples, then untimed batches up
@@ -40,8 +43,8 @@ import torch
 from tiny_diffusion.checkpoint import load_checkpoint
 from tiny_diffusion.curriculum import prepare, prepared_dir
 from tiny_diffusion.evaluation import (Memorizer, ModelJudge, NgramJudge, heldout_slices, recorded_book,
-                                       sentence_lengths, token_entropy, words, _token_rows)
-from tiny_diffusion.sampling import generate
+                                       sentence_lengths, token_entropy, words, _save_fig, _token_rows)
+from tiny_diffusion.sampling import generate, plot_frontier
 from tiny_diffusion.text import load_book, punkt_for, punkt_sample, split_sentences
 
 NUCLEUS = dict(temperature=0.5, top_p=0.9)       # the tiny preset's token choice
@@ -155,7 +158,14 @@ def main(argv=None) -> int:
                    help="samples each row's quality is measured on (the timed ones, then untimed batches)")
     p.add_argument("--rows", default="", help="comma-separated row numbers to run (default: all)")
     p.add_argument("--output", help="write the JSON here too")
+    p.add_argument("--plot", help="draw the frontier (lesson 11's plot_frontier) into this PNG too")
+    p.add_argument("--replot", metavar="RECORD", help="only draw --plot from this JSON record, measuring nothing")
     a = p.parse_args(argv)
+    if a.replot:
+        if not a.plot: p.error("--replot needs --plot PATH, the PNG to write")
+        if not Path(a.replot).is_file(): p.error(f"{a.replot} not found; pass a JSON record this script wrote")
+        _save_fig(plot_frontier(json.loads(Path(a.replot).read_text())), Path(a.plot))
+        return 0
     for path in (a.mdlm, a.ar):
         if not Path(path).is_file(): p.error(f"{path} not found; train it first (see --help)")
     t_all = time.perf_counter()
@@ -193,6 +203,7 @@ def main(argv=None) -> int:
     out["machine"]["load_after"], out["seconds"] = os.getloadavg()[0], round(time.perf_counter() - t_all, 1)
     text = json.dumps(out, indent=1)
     if a.output: Path(a.output).write_text(text + "\n")
+    if a.plot: _save_fig(plot_frontier(out), Path(a.plot))
     print(text)
     return 0
 

@@ -19,8 +19,8 @@ __all__ = ['positive_int', 'non_negative_int', 'positive_float', 'non_negative_f
            'command', 'main', 'output_dir', 'check_output_folder', 'data_folder', 'prepare_into', 'prepare_command',
            'mixed_precision', 'train_config', 'check_train_output', 'plain', 'process_group', 'integration_check',
            'train_command', 'evaluate_command', 'generate_command', 'serve_command', 'repo_root', 'process_notebooks',
-           'public_url', 'offline_site', 'fix_dead_anchors', 'notebook_markdown', 'build_readme', 'build_docs',
-           'docs_server', 'docs_command']
+           'public_url', 'offline_site', 'fix_dead_anchors', 'notebook_markdown', 'from_root', 'build_readme',
+           'build_docs', 'docs_server', 'docs_command']
 
 # %% ../nbs/91_cli.ipynb #67c2e682
 def checked(convert: Callable, ok: Callable, need: str, name: str) -> Callable:
@@ -734,12 +734,16 @@ def notebook_markdown(path: Path) -> str:
     head = f"# {meta.get('title', path.stem)}\n\n" + (f"> {meta['description']}\n\n" if meta.get("description") else "")
     return head + body.strip() + "\n"
 
+def from_root(markdown: str) -> str:
+    "Image links relative to nbs/ (where the site finds them) made relative to the repository's root, for README.md."
+    return re.sub(r"(!\[[^\]]*\]\()(?![a-z]+:|/)", r"\1nbs/", markdown)
+
 def build_readme(root: Optional[Path] = None, proc: Optional[Path] = None) -> Path:
     "Regenerate README.md from nbs/index.ipynb, without Quarto."
     root = repo_root(root)
     proc = proc or process_notebooks(root)
     note = "<!-- generated from nbs/index.ipynb by `tiny-diffusion docs`; edit the notebook, not this file -->\n\n"
-    atomic_write(root / "README.md", note + notebook_markdown(proc / "index.ipynb"))
+    atomic_write(root / "README.md", note + from_root(notebook_markdown(proc / "index.ipynb")))
     return root / "README.md"
 
 def _alias_output_files(proc: Path, docs: Path):

@@ -20,7 +20,8 @@ from .model import Transformer, KVCache, evaluating, sample_logits, _filter
 # %% auto #0
 __all__ = ['STRATEGIES', 'REVEAL_SCHEDULES', 'EXP_RATE', 'SAMPLINGS', 'NOISE_PRECISIONS', 'NUCLEUS_K', 'reveal_fraction',
            'reveal_counts', 'Trace', 'token_choice', 'gumbel_choice', 'choose_tokens', 'dilated_order', 'denoise',
-           'parse_infill', 'plan_blocks', 'BlockCache', 'Generation', 'generate', 'sampling_options', 'interactive']
+           'parse_infill', 'plan_blocks', 'BlockCache', 'Generation', 'generate', 'sampling_options', 'interactive',
+           'plot_frontier']
 
 # %% ../nbs/11_sampling.ipynb #7f568210
 STRATEGIES = ("ancestral", "confidence", "random", "threshold", "remask", "dilated")
@@ -593,3 +594,37 @@ def interactive(model: Transformer, tokenizer: BookTokenizer, read: Callable[[st
             return answered
         for t in g.texts: write(t)
         answered += 1
+
+# %% ../nbs/11_sampling.ipynb #c994feef
+def plot_frontier(frontier: dict):
+    """The speed-quality frontier of a `benchmarks/sampling.py` record: gen-perplexity under the AR judge against
+    tokens per second (× AR's), at batch 1 and in a batch; one token choice (temperature 0.5, nucleus 0.9), fp32."""
+    import matplotlib.pyplot as plt, pandas as pd
+    table = pd.DataFrame(frontier["rows"]).set_index("sampler")
+    rows = table[~table.index.str.contains("T=1|bf16")]
+    repetitive = rows.entropy < rows.loc["AR, KV cache", "entropy"] - 1
+    styles = dict(AR=("s", "C3", "AR"), repetitive=("x", "grey", "repetitive"), dilated=("D", "C1", "dilated"),
+                  blocks=("^", "C2", "ancestral, blocks of 32"), full=("o", "C0", "ancestral"))
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.2), sharey=True)
+    speeds, titles = ["speed_vs_ar_batch1", "speed_vs_ar_batch"], ["batch 1", f"batch {frontier['batch']}"]
+    for ax, speed, title in zip(axes, speeds, titles):
+        for n, (name, r) in enumerate(rows.iterrows()):
+            kind = ("AR" if name.startswith("AR") else "repetitive" if repetitive[name]
+                    else "blocks" if "blocks" in name else "dilated" if name.startswith("dilated") else "full")
+            marker, colour, label = styles[kind]
+            ax.scatter(r[speed], r["gen_ppl_ar"], marker=marker, c=colour, s=20,
+                       label=label if label not in ax.get_legend_handles_labels()[1] else None)
+            if kind != "repetitive":
+                short = (name.replace(", KV cache", "").replace("ancestral, ", "").replace("blocks of 32, ", "b32 ")
+                         .replace("dilated, ", "dil ").replace(" steps", ""))
+                ax.annotate(short, (r[speed], r["gen_ppl_ar"]), fontsize=6, xytext=(3, 2 if n % 2 else -8),
+                            textcoords="offset points")                  # neighbours above and below
+        ax.set(xscale="log", yscale="log", xlabel="tokens per second, × AR's timed beside the row", title=title)
+        ax.xaxis.set_minor_formatter(plt.NullFormatter())
+        ax.yaxis.set_minor_formatter(plt.NullFormatter())
+        ax.set_yticks([10, 15, 20, 30, 40, 60], labels=["10", "15", "20", "30", "40", "60"])   # log axis, read off
+    axes[0].set_ylabel("gen-perplexity, AR judge")
+    axes[0].legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return fig
+
