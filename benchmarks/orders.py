@@ -19,6 +19,11 @@ after race.py's chosen MDLM row, mdlm_d0_v4096, seeds 0-2:
 
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_s{0,2}
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_s1
+
+and then, for the test split with 32 orders (the first 8 the same draws; 24-28 minutes a run, 2026-12-06):
+
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_s{0,1,2} --splits test \\
+        --orders 32
 """
 from __future__ import annotations
 import argparse, json, math, re, subprocess, sys, time
