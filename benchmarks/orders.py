@@ -74,8 +74,8 @@ def main():
     for run in a.runs:
         if not (run / "checkpoints" / "best_model.pt").exists():
             p.error(f"{run} has no checkpoints/best_model.pt; pass a folder benchmarks/race.py trained")
-    lines = map(json.loads, a.record.open()) if a.record.exists() else []
-    done = {(r["run"], r["split"], r["orders"]) for r in lines}
+    lines = a.record.read_text().splitlines() if a.record.exists() else []
+    done = {(r["run"], r["split"], r["orders"]) for r in map(json.loads, lines)}
     for run in a.runs:
         m = re.fullmatch(r"(.+)_s(\d+)", run.name)
         row, seed = (m.group(1), int(m.group(2))) if m else (run.name, 0)

@@ -203,15 +203,13 @@ class _Canvas:
     reveal_step: Tensor
     confidence: Tensor
     debt: Tensor             # [B] tokens masked again at the last step, revealed on top of the schedule's count
-    spread: Tensor           # [B,T] the dilated order's scores (`dilated_order`)
 
     @classmethod
     def start(cls, x: Tensor, steps: int) -> "_Canvas":
         "The canvas of `x` [B,T] before step 1: [MASK] positions unrevealed (reveal step steps+1), the rest given."
         masked = x == MASK_ID
         return cls(x.clone(), masked, masked.clone(), torch.where(masked, steps + 1, 0),
-                   torch.where(masked, 0.0, 1.0).double(), torch.zeros(x.shape[0], dtype=torch.long, device=x.device),
-                   dilated_order(masked))
+                   torch.where(masked, 0.0, 1.0).double(), torch.zeros(x.shape[0], dtype=torch.long, device=x.device))
 
     def write(self, rows: Tensor, cols: Tensor, ids: Tensor, probs: Tensor, s: int) -> None:
         "Reveal tokens `ids` with probabilities `probs` [N] at (`rows`, `cols`) [N] at step `s`."
@@ -242,7 +240,7 @@ def _reveal(c: _Canvas, logits: Tensor, choose: Callable, strategy: str, s: int,
     "Step `s`: choose tokens and the positions they go to, write them into `c`; whether any position was revealed."
     where = c.masked.nonzero(as_tuple=True)                      # the M masked positions, in `logits`' order
     if strategy in ("ancestral", "random", "dilated"):           # the tokens only where they are revealed
-        order = c.spread[where] if strategy == "dilated" else None                                          # [M]
+        order = dilated_order(c.generated)[where] if strategy == "dilated" else None                        # [M]
         pick = _to_reveal(strategy, s, steps, schedule, c.masked, where, order, k, threshold, generator)  # [M]
         ids, probs = choose(logits[pick])
     else:                                                        # the tokens' probabilities rank the positions
