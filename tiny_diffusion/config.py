@@ -119,6 +119,7 @@ class TrainingConfig:
     weight_decay: float = 0.1     # AdamW decay on matrices (not on norms and embeddings)
     betas: tuple[float, float] = (0.9, 0.95)  # AdamW betas
     grad_clip: float = 1.0        # clip the global gradient norm (0 = off)
+    ema: float = 0.0              # validate, sample and save a moving average of the weights with this decay (0 = off)
     # auto: bf16 on CUDA; on CPU bf16 only where a probe finds it faster
     precision: Literal["auto", "fp32", "bf16", "fp16"] = "auto"
     compile: bool = False         # torch.compile the model
@@ -312,6 +313,8 @@ def check_values(cfg) -> None:
                     *[(f"curriculum.stages[{k}].mask_range", x)
                       for k, s in enumerate(cfg.curriculum.stages) for x in s.mask_range]]:
         if not 0 <= v <= 1: raise ConfigError(f"{name} must lie in [0, 1], got {v}")
+    if not 0 <= cfg.training.ema < 1:
+        raise ConfigError(f"training.ema must lie in [0, 1) (0 = off), got {cfg.training.ema}; e.g. 0.995")
     if not 0 < cfg.data.train_fraction <= 1:
         raise ConfigError(f"data.train_fraction must lie in (0, 1], got {cfg.data.train_fraction}; e.g. 0.25")
     if cfg.training.ar_init_steps < 0:

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from typing import Callable, Optional, Union
 import numpy as np
 import torch
+from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from fastcore.basics import patch
 from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
@@ -26,9 +27,9 @@ from .checkpoint import load_checkpoint, read_checkpoint, rng_state, save_checkp
 
 # %% auto #0
 __all__ = ['toy_corpus', 'toy_dataset', 'toy_config', 'bucket_batches', 'RunState', 'make_optimizer', 'lr_factor',
-           'make_scheduler', 'full_range_share', 'compute_loss', 'precision_setup', 'precision_reason', 'RunLog',
-           'read_log', 'save_samples', 'Trainer', 'clip_gradients', 'distributed_setup', 'resolve_resume', 'train',
-           'ar_warm_start', 'self_test', 'integration_test']
+           'make_scheduler', 'weight_average', 'full_range_share', 'compute_loss', 'precision_setup',
+           'precision_reason', 'RunLog', 'read_log', 'save_samples', 'Trainer', 'clip_gradients', 'distributed_setup',
+           'resolve_resume', 'train', 'ar_warm_start', 'self_test', 'integration_test']
 
 # %% ../nbs/10_trainer.ipynb #270c3539
 _WORDS = dict(det=["the", "a", "one", "every"], adj=["pale", "dark", "cold", "gentle", "wretched", "quiet"],
@@ -135,6 +136,10 @@ def make_scheduler(opt: torch.optim.Optimizer, tcfg, total_steps: int) -> torch.
     warmup = min(tcfg.warmup_steps, max(1, total_steps // 2))
     return torch.optim.lr_scheduler.LambdaLR(opt, functools.partial(lr_factor, warmup=warmup, total=total_steps,
                                                                      min_ratio=tcfg.min_lr_ratio))
+
+def weight_average(model: torch.nn.Module, decay: float) -> AveragedModel:
+    "A moving average of `model`'s weights, θ̄ ← decay·θ̄ + (1 − decay)·θ at each `update_parameters(model)`."
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay))   # (its first update copies θ)
 
 # %% ../nbs/10_trainer.ipynb #291acd6f
 def full_range_share(cfg: ProjectConfig, step: int, total: int) -> float:
@@ -255,12 +260,18 @@ class Trainer:
         # the model, in the precision every process agrees on
         self.autocast, self.scaler, self.precision = precision_setup(self.agreed_precision(), self.device)
         self.model = self.fwd = self.build_model(model)      # fwd: what the loop calls (DDP / compile wrap it: `wrap`)
+        self.ema = weight_average(self.model, self.tcfg.ema) if self.tcfg.ema else None   # training.ema: its average
         # where the run stands; the optimizer, the log and the bar are made as training starts
         self.state = RunState(best_stage_bpc=[math.inf] * len(self.stages))
         self.opt = self.sched = self.last = None             # last: what the last optimizer step did (loss, lr, …)
         self.log, self.bar, self.window = RunLog(None), tqdm(disable=True), (0, 0.0)
         self.ckpt_dir, self.resumed = self.out / "checkpoints", None
         self.stopped, self.stage_over, self.new_best, self.stops, self.stage_records = None, False, False, [], []
+
+    @property
+    def eval_model(self) -> torch.nn.Module:
+        "The weights validated, sampled and saved: the moving average when `training.ema` is on, else the model."
+        return self.ema.module if self.ema is not None else self.model
 
     def stage_rows(self) -> list[list[list[int]]]:
         "Each stage's texts as token rows (`mdlm.stage_sequences`); one-line errors for data no run can use."
@@ -389,6 +400,7 @@ def step(self: Trainer, k: int, group: list) -> bool:
     self.scaler.update()
     self.sched.step()
     self.opt.zero_grad(set_to_none=True)
+    if self.ema is not None: self.ema.update_parameters(self.model)   # θ̄ ← β·θ̄ + (1 − β)·θ
     s.stage_step += 1
     s.global_step += 1
     s.epoch_step += 1
@@ -407,7 +419,7 @@ def validate(self: Trainer, k: int) -> bool:
     "Score the validation chunks, log the bound beside the unigram baseline, keep the bests; True if stage `k` improved"
     s, st, t0 = self.state, self.stages[k], time.perf_counter()
     with self.still_working(f"stage {k + 1} validation"):
-        r = heldout_score(self.model, self.val_chunks, self.objective, self.tcfg.batch_size, n_t=self.tcfg.val_n_t,
+        r = heldout_score(self.eval_model, self.val_chunks, self.objective, self.tcfg.batch_size, n_t=self.tcfg.val_n_t,
                           seed=self.cfg.seed, device=self.device, autocast=self.autocast, rank=self.rank,
                           world_size=self.world, max_chunks=self.tcfg.val_max_chunks)
     s.val_seconds += time.perf_counter() - t0
@@ -450,6 +462,9 @@ def _check_resumable(ck: dict, path, cfg: ProjectConfig, vocab: bool = True, ini
     if ck["config"]["training"].get("lr_schedule", "stage") != cfg.training.lr_schedule:
         raise TinyDiffusionError(f"checkpoint {str(path)!r} was trained with another training.lr_schedule; "
                                  "resume with the same one")
+    if ck["config"]["training"].get("ema", 0.0) != cfg.training.ema:
+        raise TinyDiffusionError(f"checkpoint {str(path)!r} was trained with training.ema="
+                                 f"{ck['config']['training'].get('ema', 0.0)}; resume with the same value")
 
 @patch
 def checkpoint_state(self: Trainer) -> dict:
@@ -457,7 +472,10 @@ def checkpoint_state(self: Trainer) -> dict:
     s, d = self.state, getattr(self.data, "data_dir", None) if self.tok is self.data.tokenizer else None
     # e.g. a pretrained encoder's config
     extra = self.model.checkpoint_extra() if hasattr(self.model, "checkpoint_extra") else {}
-    return {"objective": self.objective, "config": self.cfg.to_dict(), "model": self.model.state_dict(),
+    # "model": the weights to use (the average, with training.ema); "train_model": the ones being trained
+    avg = ({"train_model": self.model.state_dict(), "ema_updates": int(self.ema.n_averaged)}
+           if self.ema is not None else {})
+    return {"objective": self.objective, "config": self.cfg.to_dict(), "model": self.eval_model.state_dict(), **avg,
             "optimizer": self.opt.state_dict() if self.opt else {},
             "scheduler": self.sched.state_dict() if self.sched else {},
             "scaler": self.scaler.state_dict() if self.scaler.is_enabled() else {}, "rng": rng_state(),
@@ -482,7 +500,10 @@ def save(self: Trainer, k: int = 0, improved: bool = False, epoch_end: bool = Fa
 def load(self: Trainer, ck: dict, path: Union[str, Path]) -> None:
     "Continue from the checkpoint dict `ck`: weights and run state now, optimizer and random states as training starts"
     _check_resumable(ck, path, self.cfg, init=_init_name(self.model))
-    self.model.load_state_dict(ck["model"])
+    self.model.load_state_dict(ck.get("train_model", ck["model"]))
+    if self.ema is not None:                                       # the average, and how many steps it has seen
+        self.ema.module.load_state_dict(ck["model"])
+        self.ema.n_averaged.fill_(ck["ema_updates"])
     self.state = RunState.from_dict(ck["run_state"])
     self.resumed = (str(path), ck)
 
@@ -606,7 +627,8 @@ def epoch_samples(self: Trainer, k: int) -> None:
     if not (self.main and self.sampler and t.sample_every_epochs and (s.epoch + 1) % t.sample_every_epochs == 0): return
     t0 = time.perf_counter()
     with self.still_working(f"stage {k + 1} samples"):
-        save_samples(self.model, self.tok, self.cfg, self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json",
+        path = self.out / "samples" / f"stage{k + 1}_epoch{s.epoch + 1}.json"
+        save_samples(self.eval_model, self.tok, self.cfg, path,
                      dict(stage=k + 1, stage_name=st.name, epoch=s.epoch + 1, step=s.global_step,
                           objective=self.objective, val=s.last_val), self.sampler)
     s.val_seconds += time.perf_counter() - t0
@@ -670,7 +692,7 @@ def summary(self: Trainer) -> dict:
                 unigram_bpc=_round(self.unigram), steps=s.global_step, stages=self.stage_records, stopped=self.stops,
                 seconds=_round(secs, 1), train_seconds=_round(s.train_seconds, 1), val_seconds=_round(s.val_seconds, 1),
                 device=str(self.device), precision=self.precision, world_size=self.world,
-                weights_sha256=_digest(self.model))
+                weights_sha256=_digest(self.eval_model))
 
 
 # %% ../nbs/10_trainer.ipynb #deef4ed1
@@ -736,7 +758,7 @@ def _ar_warm_config(cfg: ProjectConfig, data, out: Path, rank: int = 0, world: i
     ar.curriculum.enabled, ar.curriculum.patience = True, 0
     ar.curriculum.stages = [dataclasses.replace(stage_plan(cfg)[-1], name="ar_warm_start",
                                                 epochs=math.ceil(n / max(1, per_epoch)))]
-    ar.training = dataclasses.replace(t, objective="ar", max_steps_per_stage=n, ar_init_steps=0)
+    ar.training = dataclasses.replace(t, objective="ar", max_steps_per_stage=n, ar_init_steps=0, ema=0.0)
     ar.output_dir = str(out)
     return ar
 
