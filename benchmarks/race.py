@@ -99,13 +99,28 @@ ROWS = {
     # in the ceiling's vocabulary: the MDLM's best step is its last, so less regularisation or a gentler rate
     "mdlm_d0_v4096":    ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0}),
     "mdlm_d01_v4096_lr2e-3": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.1, "training.learning_rate": 0.002}),
+    # a moving average of the weights (training.ema), validated and scored in their place: the chosen rows with one
+    "mdlm_d0_v4096_ema995": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.995}),
+    "ar_d02_wd1_s400_ema99":  ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                         "training.max_steps_per_stage": 400, "training.ema": 0.99}),
+    "ar_d02_wd1_s400_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                         "training.max_steps_per_stage": 400, "training.ema": 0.995}),
+    "ar_d02_wd1_s700_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                         "training.max_steps_per_stage": 700, "training.ema": 0.995}),
+    # the main job's whole 10 minutes (LONG_BUDGET): the MDLM's last stage 1.5 times as long, with a longer average;
+    # AR with the same average over the same steps
+    "mdlm_d0_v4096_ema998_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998}),
+    "ar_d02_wd1_ema998_long":    ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0, "training.ema": 0.998}),
 }
+LONG_BUDGET = 2036              # 200 AR warm-start + 54 + 198 + 1,584 diffusion steps (4,096 tokens: 27, 22, 66 epochs)
+ROW_BUDGET = {r: LONG_BUDGET for r in ROWS if r.endswith("_long")}     # the other rows: BUDGET
 # a 1,024-token vocabulary cuts the book into ~20 % more tokens: stage III runs 30 steps an epoch, not 25, so
 # 27 + 21 + 34 epochs are 54 + 231 + 1,020 = 1,305 diffusion steps (9 fewer than the others' 1,314; none over)
 # a 4,096-token ceiling (2,462 tokens: the merges seen at least 10 times in the training chapters, lesson 03) cuts it
 # into ~5 % fewer: 2 + 9 + 24 steps an epoch, so 27 + 22 + 44 epochs are
 # 54 + 198 + 1,056 = 1,308 diffusion steps (6 fewer)
-ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34", **{r: "27,22,44" for r in ROWS if r.startswith("mdlm") and "_v4096" in r}}
+ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34", **{r: "27,22,44" for r in ROWS if r.startswith("mdlm") and "_v4096" in r},
+              "mdlm_d0_v4096_ema998_long": "27,22,66"}
 
 
 def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
@@ -115,7 +130,7 @@ def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective]
     if objective == "ar":   # one stage of all training paragraphs, the same number of steps
-        sets = {"curriculum.enabled": False, "training.max_steps_per_stage": BUDGET, **sets}
+        sets = {"curriculum.enabled": False, "training.max_steps_per_stage": ROW_BUDGET.get(name, BUDGET), **sets}
         cmd += ["--epochs-per-stage", EPOCHS[200]]
     else:
         sets = {**sets, "training.ar_init_steps": warm}
@@ -158,7 +173,7 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
     found = re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$", log_text, re.M)
     summary = dict(reversed(found))         # the first run's closing summary (a resumed finished run prints 0 s)
     return dict(row=name, seed=seed, objective=ROWS[name][0], ar_init_steps=ROWS[name][1], overrides=ROWS[name][2],
-                budget_steps=BUDGET, wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
+                budget_steps=ROW_BUDGET.get(name, BUDGET), wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
                 train_summary={k: summary.get(k) for k in ("steps", "seconds", "precision", "best_val_bpc")},
                 threads=os.environ.get("OMP_NUM_THREADS"),
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
