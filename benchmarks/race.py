@@ -126,7 +126,8 @@ ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34", **{r: "27,22,44" for r in ROWS if r.
 def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
     "The `tiny-diffusion train` command of one row."
     objective, warm, sets = ROWS[name]
-    sets = {**VOCAB_2048, **sets}     # the preset's vocabulary when most rows ran, unless the row names one
+    # the preset's vocabulary when most rows ran, and no average of the weights, unless the row names them
+    sets = {**VOCAB_2048, "training.ema": 0.0, **sets}
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective]
     if objective == "ar":   # one stage of all training paragraphs, the same number of steps
@@ -173,7 +174,8 @@ def run_row(name: str, seed: int, book: str, root: Path) -> dict:
     found = re.findall(r"^\s+(steps|seconds|precision|best_val_bpc): (\S+)$", log_text, re.M)
     summary = dict(reversed(found))         # the first run's closing summary (a resumed finished run prints 0 s)
     return dict(row=name, seed=seed, objective=ROWS[name][0], ar_init_steps=ROWS[name][1], overrides=ROWS[name][2],
-                budget_steps=ROW_BUDGET.get(name, BUDGET), wall_seconds=round(wall, 1), command=" ".join(cmd), **score(out, book, seed),
+                budget_steps=ROW_BUDGET.get(name, BUDGET), wall_seconds=round(wall, 1), command=" ".join(cmd),
+                **score(out, book, seed),
                 train_summary={k: summary.get(k) for k in ("steps", "seconds", "precision", "best_val_bpc")},
                 threads=os.environ.get("OMP_NUM_THREADS"),
                 uptime=subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip())
