@@ -6,9 +6,10 @@ Each row is one `tiny-diffusion train` of the tiny preset (same tokenizer, same 
 best checkpoint (chosen in-run on validation windows) scored on every window of the validation and of the test
 chapters by `autoregressive.score_split` in fp32 (MDLM: the NELBO bound ± its standard error; AR: exact). Rows are
 compared on validation only; test is recorded for the rows chosen. Every row trains the same number of optimizer
-steps (`BUDGET`): MDLM rows as AR warm start + three curriculum stages, AR rows as one stage of the training
-paragraphs capped at the same count. One JSON line per finished run is appended to --record (resumable: a row and
-seed already there is skipped), with the load (`uptime`) at its end.
+steps (`BUDGET`; a `_long` row the main job's whole budget, `LONG_BUDGET`): MDLM rows as AR warm start + three
+curriculum stages, AR rows as one stage of the training paragraphs capped at the same count. One JSON line per
+finished run is appended to --record (resumable: a row and seed already there is skipped), with the load (`uptime`)
+at its end.
 
 The record nbs/race_results.jsonl was written by these, each run one thread on its own core of a 2-core Xeon
 (AMX, bf16), two at a time (9-25 minutes a run, depending on the load beside it; 2026-12-06):
@@ -38,13 +39,21 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d01_v4096_lr2e-3 --seeds 0  # no dropout;
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096 --seeds 1   # lr 0.002; chosen:
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096 --seeds 2   # no dropout
+    # the main job's whole budget with a moving average of the weights (2026-12-06, 14-18 minutes a run):
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_ema998_long --seeds 0 2
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_ema998_long --seeds 1
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s400_ema99 ar_d02_wd1_ema998_long \
+        --seeds 0
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_ema998_long --seeds 1   # chosen:
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_ema998_long --seeds 2   # seeds 1-2
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --ngram --ngram-vocab 4096     # ... and in the 4,096-token ceiling's
     python benchmarks/race.py --table        # the record as a table (mean ± sd over seeds)
 
-Rows of ROWS not in the record (MDLM in 2,048 tokens without dropout, with 0.2 or weight decay 1.0; AR with dropout
-0.1, weight decay 1.0 over 700 steps) are there to be run next.
+Rows of ROWS not in the record (AR with averages of 500 steps over its 400- and 700-step schedules; MDLM in 2,048
+tokens without dropout, with 0.2 or weight decay 1.0; AR with dropout 0.1, weight decay 1.0 over 700 steps) are there
+to be run next.
 """
 from __future__ import annotations
 import argparse, hashlib, json, os, re, statistics, subprocess, sys, time
