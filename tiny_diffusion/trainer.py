@@ -605,8 +605,9 @@ def begin_run(self: Trainer) -> None:
         self.say(f"note: {self.ckpt_dir} holds an earlier run's checkpoints; this run replaces them "
                  "(resume='auto' would continue that run instead)")
     if self.ema is not None and self.total_steps < 3 / (1 - self.tcfg.ema):     # the first weights still count
-        self.say(f"note: training.ema={self.tcfg.ema} averages over about {1 / (1 - self.tcfg.ema):,.0f} steps but this "
-                 f"run has {self.total_steps}; its average still carries the first weights (lower training.ema or 0)")
+        memory = 1 / (1 - self.tcfg.ema)
+        self.say(f"note: training.ema={self.tcfg.ema} averages over about {memory:,.0f} steps but this run has "
+                 f"{self.total_steps}; its average still carries the first weights (lower training.ema or 0)")
     if self.tcfg.sample_every_epochs and self.sampler is None:
         self.say("note: no sampler given, so no samples are saved during training "
                  "(pass sampler=sampling.generate, as the command line does)")
