@@ -28,9 +28,9 @@ and then, for the test split with 32 orders (the first 8 the same draws; 24-28 m
 and for the row chosen at the main job's whole budget, mdlm_d0_v4096_ema998_long, the test split with 8 orders
 (5-7 minutes a run, 2026-12-06):
 
-    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_ema998_long_s{0,2} \
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_ema998_long_s{0,2} \\
         --splits test
-    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_ema998_long_s1 \
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_ema998_long_s1 \\
         --splits test
 """
 from __future__ import annotations
