@@ -54,7 +54,7 @@ def train_command(objective: str, size: str, share: float, seed: int, steps: int
     sets = {**VOCAB_2048, **RECIPES[objective], **SIZES[size], "data.train_fraction": share,
             "curriculum.enabled": False, "training.ar_init_steps": 0, "training.max_steps_per_stage": steps,
             "training.eval_every_steps": eval_every, "training.sample_every_epochs": 0,
-            "training.ema": 0.0}                # the weights themselves, as when the record was made
+            "training.ema": 0.0, "training.learning_rate": 0.003}   # the weights themselves, the rate of the record
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective, "--epochs-per-stage", "400,300,300"]   # the step cap binds first
     for k, v in sets.items(): cmd += ["--set", f"{k}={v}"]

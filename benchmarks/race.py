@@ -49,6 +49,11 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s1000_ema998_long --seeds 0
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_ema995 --seeds 0 1  # chosen:
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_ema995 --seeds 2    # seeds 0-2
+    # the learning rate at the whole budget, on a 2-core AMD EPYC (AVX-512 bf16; 2026-12-06, 16-17 minutes a run):
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 0
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr1e-3_ema998_long --seeds 0
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 1
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 2
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --ngram --ngram-vocab 4096     # ... and in the 4,096-token ceiling's
@@ -125,6 +130,17 @@ ROWS = {
     "ar_d02_wd1_ema998_long":    ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0, "training.ema": 0.998}),
     "ar_d02_wd1_s1000_ema998_long": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,   # the rate
                                                "training.ema": 0.998, "training.max_steps_per_stage": 1000}),  # decayed
+    # the learning rate at the whole budget: 0.002 beat the preset's 0.003 in the first budget (1 seed, dropout 0.1)
+    "mdlm_d0_v4096_lr2e-3_ema998_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                       "training.learning_rate": 0.002}),
+    "mdlm_d0_v4096_lr1e-3_ema998_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                       "training.learning_rate": 0.001}),
+    "ar_d02_wd1_s700_lr1e-3_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                                "training.max_steps_per_stage": 700, "training.ema": 0.995,
+                                                "training.learning_rate": 0.001}),
+    "ar_d02_wd1_s700_lr2e-3_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
+                                                "training.max_steps_per_stage": 700, "training.ema": 0.995,
+                                                "training.learning_rate": 0.002}),
 }
 LONG_BUDGET = 2036              # 200 AR warm-start + 54 + 198 + 1,584 diffusion steps (4,096 tokens: 27, 22, 66 epochs)
 ROW_BUDGET = {r: LONG_BUDGET for r in ROWS if r.endswith("_long")}     # the other rows: BUDGET
@@ -134,14 +150,14 @@ ROW_BUDGET = {r: LONG_BUDGET for r in ROWS if r.endswith("_long")}     # the oth
 # into ~5 % fewer: 2 + 9 + 24 steps an epoch, so 27 + 22 + 44 epochs are
 # 54 + 198 + 1,056 = 1,308 diffusion steps (6 fewer)
 ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34", **{r: "27,22,44" for r in ROWS if r.startswith("mdlm") and "_v4096" in r},
-              "mdlm_d0_v4096_ema998_long": "27,22,66"}
+              **{r: "27,22,66" for r in ROWS if r.startswith("mdlm") and "_v4096" in r and r.endswith("_long")}}
 
 
 def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
     "The `tiny-diffusion train` command of one row."
     objective, warm, sets = ROWS[name]
-    # the preset's vocabulary when most rows ran, and no average of the weights, unless the row names them
-    sets = {**VOCAB_2048, "training.ema": 0.0, **sets}
+    # the preset's vocabulary, learning rate and (no) average of the weights when most rows ran, unless a row names them
+    sets = {**VOCAB_2048, "training.ema": 0.0, "training.learning_rate": 0.003, **sets}
     cmd = ["tiny-diffusion", "train", "--book", book, "--preset", "tiny", "--seed", str(seed), "--output", str(out),
            "--no-progress", "--objective", objective]
     if objective == "ar":   # one stage of all training paragraphs, the same number of steps
