@@ -49,11 +49,13 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s1000_ema998_long --seeds 0
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_ema995 --seeds 0 1  # chosen:
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_ema995 --seeds 2    # seeds 0-2
-    # the learning rate at the whole budget, on a 2-core AMD EPYC (AVX-512 bf16; 2026-12-06, 16-17 minutes a run):
+    # the learning rate, on a 2-core AMD EPYC (AVX-512 bf16, no AMX; 2026-12-06, MDLM 16-17 minutes a run, AR 6-7):
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 0
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr1e-3_ema998_long --seeds 0
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 1
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 2
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_lr2e-3_ema995 --seeds 0 1 2
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_lr1e-3_ema995 --seeds 0
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --ngram --ngram-vocab 4096     # ... and in the 4,096-token ceiling's
