@@ -32,6 +32,16 @@ and for the row chosen at the main job's whole budget, mdlm_d0_v4096_ema998_long
         --splits test
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_ema998_long_s1 \\
         --splits test
+
+and for the row chosen after it, with a learning rate of 0.002, on a 2-core AMD EPYC (no AMX; 12-13 minutes a run
+with 8 orders, 23-30 with 16, the first 8 the same draws; 2026-12-06):
+
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
+        runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s{0,1,2} --splits test
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s0 \\
+        --splits test --orders 16
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
+        runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s{1,2} --splits test --orders 16
 """
 from __future__ import annotations
 import argparse, json, math, re, subprocess, sys, time
