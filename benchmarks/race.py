@@ -132,7 +132,7 @@ ROWS = {
     "ar_d02_wd1_ema998_long":    ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0, "training.ema": 0.998}),
     "ar_d02_wd1_s1000_ema998_long": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,   # the rate
                                                "training.ema": 0.998, "training.max_steps_per_stage": 1000}),  # decayed
-    # the learning rate at the whole budget: 0.002 beat the preset's 0.003 in the first budget (1 seed, dropout 0.1)
+    # the learning rate at the whole budget: 0.002 beat 0.003 in the first budget (1 seed, dropout 0.1)
     "mdlm_d0_v4096_lr2e-3_ema998_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
                                                        "training.learning_rate": 0.002}),
     "mdlm_d0_v4096_lr1e-3_ema998_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,

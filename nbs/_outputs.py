@@ -153,6 +153,11 @@ def _numbers_match(a: str, b: str) -> bool:
     return True
 
 
+def _words(s: str) -> str:
+    "The text without its numbers, runs of spaces as one."
+    return re.sub(r" +", " ", NUMBER.sub("#", s))
+
+
 def same(stored: dict, now: dict, varies: bool, cpu_varies: bool = False) -> bool:
     "Whether a stored output still says what the cell shows now (see the module docstring for the rules)."
     if stored["images"] != now["images"]:
@@ -163,7 +168,7 @@ def same(stored: dict, now: dict, varies: bool, cpu_varies: bool = False) -> boo
             if bool(a) != bool(b):
                 return False
             continue
-        if re.sub(r" +", " ", NUMBER.sub("#", a)) != re.sub(r" +", " ", NUMBER.sub("#", b)):
+        if _words(a) != _words(b):
             return False
         if key == "text" and not varies and not _numbers_match(a, b):
             return False
@@ -189,9 +194,9 @@ def compare(path: Path) -> dict:
         if _empty(now) and _empty(stored):
             continue
         report["shows"] += 1
-        head = next((ln for ln in _text(cell["source"]).splitlines() if ln.strip() and not ln.startswith("#|")), "")
-        where = f"cell {idx} ({head[:60]!r})"
         src = _text(cell["source"])
+        head = next((ln for ln in src.splitlines() if ln.strip() and not ln.startswith("#|")), "")
+        where = f"cell {idx} ({head[:60]!r})"
         if _empty(stored):
             report["blank"].append(where)
         elif not same(stored, now, bool(VARIES.search(src)), bool(CPU_VARIES.search(src))):
