@@ -3,27 +3,36 @@
 
     python benchmarks/model.py              # tiny and default, T=128/512, both attention kinds, fp32/bf16
     python benchmarks/model.py --presets tiny --seq-lens 128 --batch 8 --repeat 5
+    python benchmarks/model.py --presets tiny --seq-lens 128 --batch 32 --precisions fp32,bf16,bf16-sdpa --repeat 9
 
 Each case builds the preset's model (max_seq_len raised to the sequence length), runs `--warmup` untimed
 forward+backward passes of a cross-entropy loss on random tokens, then times `--repeat` more and reports
 the median. Peak memory is measured with the torch profiler (`profile_memory=True`): the largest total of
 live CPU tensor allocations during one forward+backward pass, weights and gradients included. On CUDA it is
-torch.cuda.max_memory_allocated. bf16 means `torch.autocast(device, dtype=torch.bfloat16)`.
+torch.cuda.max_memory_allocated. bf16 means `torch.autocast(device, dtype=torch.bfloat16)`, with attention in the
+precision `model.attend` chooses (on a CPU: fp32 unless its probe finds bf16 attention more than 1.2× faster);
+bf16-sdpa is the same autocast with attention forced to bf16, to measure what that choice is worth side by side.
 """
 from __future__ import annotations
-import argparse, json, platform, statistics, time
+import argparse, json, os, platform, statistics, time
 
 import torch
 import torch.nn.functional as F
 
+import tiny_diffusion.model as model_module
 from tiny_diffusion.config import count_parameters, get_device, preset
-from tiny_diffusion.model import Transformer
+from tiny_diffusion.model import Transformer, cpu_bf16_attention_speedup
 
 
 def step(model, x, precision: str, device) -> None:
     "One forward+backward pass of next-token-style cross-entropy (the loss kind does not change the cost)."
-    with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
-        logits = model(x)
+    probe = model_module.cpu_bf16_attention_speedup
+    if precision == "bf16-sdpa": model_module.cpu_bf16_attention_speedup = lambda: float("inf")  # attend keeps bf16
+    try:
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.startswith("bf16")):
+            logits = model(x)
+    finally:
+        model_module.cpu_bf16_attention_speedup = probe
     F.cross_entropy(logits.float().flatten(0, 1), x.flatten()).backward()
     model.zero_grad(set_to_none=True)
 
@@ -86,7 +95,9 @@ def main(argv=None):
             for p in a.presets.split(",") for t in a.seq_lens.split(",") for causal in (False, True)
             for prec in a.precisions.split(",")]
     print(json.dumps(dict(device=str(device), torch=torch.__version__, threads=torch.get_num_threads(),
-                          cpu=platform.processor() or platform.machine(),
+                          cpu=platform.processor() or platform.machine(), load=os.getloadavg(),
+                          attention_bf16_speedup=round(cpu_bf16_attention_speedup(), 2) if device.type == "cpu"
+                          else None,
                           memory="torch profiler: peak live tensor bytes in one step, weights+grads included"
                           if device.type == "cpu" else "torch.cuda.max_memory_allocated",
                           results=rows), indent=1))

@@ -13,8 +13,8 @@ from torch.utils.checkpoint import checkpoint
 from .config import ModelConfig, TinyDiffusionError
 
 # %% auto #0
-__all__ = ['Rotary', 'apply_rope', 'Attention', 'SwiGLU', 'Block', 'Transformer', 'KVCache', 'evaluating', 'cpu_bf16_speedup',
-           'choose_precision', 'sample_logits']
+__all__ = ['Rotary', 'apply_rope', 'cpu_bf16_attention_speedup', 'attend', 'Attention', 'SwiGLU', 'Block', 'Transformer',
+           'KVCache', 'evaluating', 'cpu_bf16_speedup', 'choose_precision', 'sample_logits']
 
 # %% ../nbs/06_model.ipynb #dea813ca
 class Rotary(nn.Module):
@@ -41,9 +41,36 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     x1, x2 = x.chunk(2, dim=-1)                                                  # 2 × [..., T, d_h/2]
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)        # rotate each pair by m·θ_j
 
+# %% ../nbs/06_model.ipynb #a7e1d0c3
+def _attention_seconds(dtype, shape=(8, 4, 128, 32), repeat: int = 3) -> float:
+    "Best-of-`repeat` time of SDPA's forward and backward pass on random q, k, v of `shape` in `dtype`, after a warm-up."
+    q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))   # [B, H, T, d_h]
+    best = math.inf
+    for i in range(repeat + 1):                                 # the first pass warms up (kernel choice, first touch)
+        t0 = time.perf_counter()
+        F.scaled_dot_product_attention(q, k, v).sum().backward()
+        if i: best = min(best, time.perf_counter() - t0)
+    return best
+
+@functools.cache
+def cpu_bf16_attention_speedup() -> float:
+    "How many times faster attention's forward and backward pass is in bf16 than in fp32 on this CPU (once a process)."
+    with torch.autocast("cpu", enabled=False):
+        return _attention_seconds(torch.float32) / _attention_seconds(torch.bfloat16)
+
+def attend(q, k, v, mask=None, is_causal: bool = False) -> torch.Tensor:
+    """SDPA of q [B, H, T, d_h] over k, v [B, H, S, d_h] with `mask` or `is_causal`; in bf16 on a CPU it runs in fp32
+    (and casts back) unless a probe finds bf16 more than 1.2× faster."""
+    if q.device.type == "cpu" and q.dtype == torch.bfloat16 and cpu_bf16_attention_speedup() <= 1.2:
+        with torch.autocast("cpu", enabled=False):             # autocast would cast the fp32 inputs back to bf16
+            mask = mask.float() if mask is not None and mask.is_floating_point() else mask   # ALiBi's bias
+            y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, is_causal=is_causal)
+        return y.to(q.dtype)                                                   # [B, H, T, d_h]
+    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)
+
 # %% ../nbs/06_model.ipynb #d1c3cd0f
 class Attention(nn.Module):
-    "Multi-head self-attention with RoPE, through scaled_dot_product_attention."
+    "Multi-head self-attention with RoPE, through `attend` (scaled_dot_product_attention)."
     def __init__(self, cfg: ModelConfig):
         super().__init__()
         self.n_heads, self.head_dim = cfg.n_heads, cfg.head_dim
@@ -58,7 +85,7 @@ class Attention(nn.Module):
         v = qkv[2]
         if cache is not None:
             k, v = cache.update(layer, k, v)                                     # k, v: [B, H, T_past + T, d_h]
-        y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, is_causal=is_causal)  # [B, H, T, d_h]
+        y = attend(q, k, v, mask, is_causal)                                     # [B, H, T, d_h]
         return self.out(y.transpose(1, 2).reshape(B, T, D))                     # heads concatenated, W_o: [B, T, D]
 
 # %% ../nbs/06_model.ipynb #ee805173
