@@ -180,7 +180,7 @@ def _default(cls) -> ProjectConfig:
 
 @classmethod
 def _tiny(cls) -> ProjectConfig:
-    "About 8 minutes on 2 CPU cores (README): 4 layers × 128 wide, ALiBi, 128 context, 2,036 steps (200 of them AR)."
+    "Under 10 minutes on 2 CPU cores (README): 4 layers × 128 wide, ALiBi, 128 context, 2,036 steps (200 of them AR)."
     # no dropout, the vocabulary and the steps: chosen on the validation chapters by benchmarks/race.py (lesson 15).
     # The 4,096-token ceiling (Frankenstein's merges stop at 2,462 tokens, lesson 03) against 2,048 tokens: MDLM
     # 0.015 BPC better on validation and 0.020 on test, means of 3 seeds; AR 0.012 worse on validation (1 seed).
