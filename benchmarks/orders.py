@@ -42,6 +42,13 @@ with 8 orders, 23-30 with 16, the first 8 the same draws; 2026-12-06):
         --splits test --orders 16
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
         runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s{1,2} --splits test --orders 16
+
+and with 32 orders, the first 16 the same draws (47-56 minutes a run on the EPYC, two side by side; 2026-12-06):
+
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
+        runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s{0,2} --splits test --orders 32
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s1 \\
+        --splits test --orders 32
 """
 from __future__ import annotations
 import argparse, json, math, re, subprocess, sys, time

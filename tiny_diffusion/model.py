@@ -44,12 +44,13 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
 # %% ../nbs/06_model.ipynb #a7e1d0c3
 def _attention_seconds(dtype, shape=(8, 4, 128, 32), repeat: int = 3) -> float:
     "Best-of-`repeat` time of SDPA's forward and backward pass on random q, k, v of `shape` in `dtype`, warmed up."
-    q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))   # [B, H, T, d_h]
     best = math.inf
-    for i in range(repeat + 1):                                 # the first pass warms up (kernel choice, first touch)
-        t0 = time.perf_counter()
-        F.scaled_dot_product_attention(q, k, v).sum().backward()
-        if i: best = min(best, time.perf_counter() - t0)
+    with torch.inference_mode(False), torch.enable_grad():     # the first call may come from sampling, under no_grad
+        q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))   # [B, H, T, d_h]
+        for i in range(repeat + 1):                             # the first pass warms up (kernel choice, first touch)
+            t0 = time.perf_counter()
+            F.scaled_dot_product_attention(q, k, v).sum().backward()
+            if i: best = min(best, time.perf_counter() - t0)
     return best
 
 @functools.cache
