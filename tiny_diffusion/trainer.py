@@ -175,9 +175,9 @@ def precision_reason(requested: str, chosen: str, device) -> str:
           f"bf16 matmul measured {1 / x:.1f}× slower than fp32 on this CPU"
     if chosen != "bf16": return why
     a = cpu_bf16_attention_speedup()                           # model.attend's choice under bf16 autocast
-    return why + (f"; attention in bf16 too ({a:.1f}× faster)" if a > 1.2 else
-                  f"; attention in fp32 ({1 / a:.1f}× faster than bf16 here)" if a < 1 else
-                  f"; attention in fp32 (bf16 only {a:.1f}× faster)")
+    return why + (f"; attention in bf16 too, {a:.1f}× faster" if a > 1.2 else
+                  f"; attention in fp32, {1 / a:.1f}× faster than bf16 here" if a < 1 else
+                  f"; attention in fp32, bf16 only {a:.1f}× faster")
 
 # %% ../nbs/10_trainer.ipynb #b441d18f
 class RunLog:
