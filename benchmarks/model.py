@@ -26,13 +26,13 @@ from tiny_diffusion.model import Transformer, cpu_bf16_attention_speedup
 
 def step(model, x, precision: str, device) -> None:
     "One forward+backward pass of next-token-style cross-entropy (the loss kind does not change the cost)."
-    probe = model_module.cpu_bf16_attention_speedup
-    if precision == "bf16-sdpa": model_module.cpu_bf16_attention_speedup = lambda: float("inf")  # attend keeps bf16
+    pays = model_module.cpu_bf16_attention_pays
+    if precision == "bf16-sdpa": model_module.cpu_bf16_attention_pays = lambda: True   # attend keeps bf16
     try:
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision.startswith("bf16")):
             logits = model(x)
     finally:
-        model_module.cpu_bf16_attention_speedup = probe
+        model_module.cpu_bf16_attention_pays = pays
     F.cross_entropy(logits.float().flatten(0, 1), x.flatten()).backward()
     model.zero_grad(set_to_none=True)
 

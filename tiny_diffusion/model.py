@@ -13,8 +13,8 @@ from torch.utils.checkpoint import checkpoint
 from .config import ModelConfig, TinyDiffusionError
 
 # %% auto #0
-__all__ = ['Rotary', 'apply_rope', 'cpu_bf16_attention_speedup', 'attend', 'Attention', 'SwiGLU', 'Block', 'Transformer',
-           'KVCache', 'evaluating', 'cpu_bf16_speedup', 'choose_precision', 'sample_logits']
+__all__ = ['Rotary', 'apply_rope', 'cpu_bf16_attention_speedup', 'cpu_bf16_attention_pays', 'attend', 'Attention', 'SwiGLU',
+           'Block', 'Transformer', 'KVCache', 'evaluating', 'cpu_bf16_speedup', 'choose_precision', 'sample_logits']
 
 # %% ../nbs/06_model.ipynb #dea813ca
 class Rotary(nn.Module):
@@ -42,16 +42,22 @@ def apply_rope(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.T
     return torch.cat([x1 * cos - x2 * sin, x1 * sin + x2 * cos], dim=-1)        # rotate each pair by m·θ_j
 
 # %% ../nbs/06_model.ipynb #a7e1d0c3
+def _best_seconds(run, repeat: int, warmup: int = 1) -> float:
+    "Best-of-`repeat` wall time of `run()` after `warmup` untimed calls (kernel choice, first touch)."
+    for _ in range(warmup):
+        run()
+    best = math.inf
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        run()
+        best = min(best, time.perf_counter() - t0)
+    return best
+
 def _attention_seconds(dtype, shape=(8, 4, 128, 32), repeat: int = 3) -> float:
     "Best-of-`repeat` time of SDPA's forward and backward pass on random q, k, v of `shape` in `dtype`, warmed up."
-    best = math.inf
     with torch.inference_mode(False), torch.enable_grad():     # the first call may come from sampling, under no_grad
         q, k, v = (torch.randn(shape, dtype=dtype, requires_grad=True) for _ in range(3))   # [B, H, T, d_h]
-        for i in range(repeat + 1):                             # the first pass warms up (kernel choice, first touch)
-            t0 = time.perf_counter()
-            F.scaled_dot_product_attention(q, k, v).sum().backward()
-            if i: best = min(best, time.perf_counter() - t0)
-    return best
+        return _best_seconds(lambda: F.scaled_dot_product_attention(q, k, v).sum().backward(), repeat)
 
 @functools.cache
 def cpu_bf16_attention_speedup() -> float:
@@ -59,10 +65,14 @@ def cpu_bf16_attention_speedup() -> float:
     with torch.autocast("cpu", enabled=False):
         return _attention_seconds(torch.float32) / _attention_seconds(torch.bfloat16)
 
+def cpu_bf16_attention_pays() -> bool:
+    "Whether attention under bf16 autocast on this CPU stays in bf16: the probe found it more than 1.2× faster."
+    return cpu_bf16_attention_speedup() > 1.2
+
 def attend(q, k, v, mask=None, is_causal: bool = False) -> torch.Tensor:
     """SDPA of q [B, H, T, d_h] over k, v [B, H, S, d_h] with `mask` or `is_causal`; in bf16 on a CPU it runs in fp32
     (and casts back) unless a probe finds bf16 more than 1.2× faster."""
-    if q.device.type == "cpu" and q.dtype == torch.bfloat16 and cpu_bf16_attention_speedup() <= 1.2:
+    if q.device.type == "cpu" and q.dtype == torch.bfloat16 and not cpu_bf16_attention_pays():
         with torch.autocast("cpu", enabled=False):             # autocast would cast the fp32 inputs back to bf16
             mask = mask.float() if mask is not None and mask.is_floating_point() else mask   # ALiBi's bias
             y = F.scaled_dot_product_attention(q.float(), k.float(), v.float(), attn_mask=mask, is_causal=is_causal)
@@ -243,14 +253,7 @@ def evaluating(model: nn.Module):
 def _matmul_seconds(dtype, n: int = 512, repeat: int = 5) -> float:
     "Best-of-`repeat` time of one n×n matrix product in `dtype` (after warm-up: kernel choice, first touch)."
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    for _ in range(3):
-        a @ b
-    best = math.inf
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        a @ b
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return _best_seconds(lambda: a @ b, repeat, warmup=3)
 
 @functools.cache
 def cpu_bf16_speedup() -> float:

@@ -17,7 +17,8 @@ from tqdm.auto import tqdm
 from .config import (ModelConfig, ProjectConfig, SamplingConfig, TinyDiffusionError, TrainingConfig,
                                    atomic_write, get_device, heartbeat)
 from .tokenizer import BookTokenizer, train_tokenizer
-from .model import Transformer, choose_precision, cpu_bf16_attention_speedup, cpu_bf16_speedup
+from .model import (Transformer, choose_precision, cpu_bf16_attention_pays, cpu_bf16_attention_speedup,
+                                  cpu_bf16_speedup)
 from .mdlm import chunk_for_scoring, collate, get_schedule, mdlm_loss, stage_sequences
 from .autoregressive import ar_loss, heldout_score, unigram_bpc
 from .curriculum import prepare, prepared_dir, split_texts, stage_plan
@@ -175,8 +176,8 @@ def precision_reason(requested: str, chosen: str, device) -> str:
           f"bf16 matmul measured {1 / x:.1f}× slower than fp32 on this CPU"
     if chosen != "bf16": return why
     a = cpu_bf16_attention_speedup()                           # model.attend's choice under bf16 autocast
-    return why + (f"; attention in bf16 too, {a:.1f}× faster" if a > 1.2 else
-                  f"; attention in fp32, {1 / a:.1f}× faster than bf16 here" if a < 1 else
+    if cpu_bf16_attention_pays(): return why + f"; attention in bf16 too, {a:.1f}× faster"
+    return why + (f"; attention in fp32, {1 / a:.1f}× faster than bf16 here" if a < 1 else
                   f"; attention in fp32, bf16 only {a:.1f}× faster")
 
 # %% ../nbs/10_trainer.ipynb #b441d18f
