@@ -56,6 +56,12 @@ The record nbs/race_results.jsonl was written by these, each run one thread on i
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_long --seeds 2
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_lr2e-3_ema995 --seeds 0 1 2
     taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows ar_d02_wd1_s700_lr1e-3_ema995 --seeds 0
+    # the chosen MDLM's steps spent otherwise, and without its curriculum (the same EPYC, 2026-12-07, 13-16 minutes):
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_w400_long --seeds 0
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_s3_long --seeds 0
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_b99_long --seeds 0
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_flat_long --seeds 0
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/race.py --rows mdlm_d0_v4096_lr2e-3_ema998_flat_long --seeds 1
     python benchmarks/race.py --ngram        # the count baselines: unigram and Kneser-Ney 2-5
     python benchmarks/race.py --ngram --ngram-vocab 1024     # ... in the 1,024-token vocabulary rows' tokenizer
     python benchmarks/race.py --ngram --ngram-vocab 4096     # ... and in the 4,096-token ceiling's
@@ -71,6 +77,7 @@ from pathlib import Path
 
 BUDGET = 1514                   # optimizer steps per row: 200 AR warm-start + 54 + 210 + 1,050 curriculum steps
 EPOCHS = {200: "27,21,42", 500: "27,21,30"}    # stage epochs that make warm start + curriculum = BUDGET on Frankenstein
+LONG_BUDGET = 2036              # 200 AR warm-start + 54 + 198 + 1,584 diffusion steps (4,096 tokens: 27, 22, 66 epochs)
 
 # The rows ran in the tiny preset's 2,048-token vocabulary; the race then chose the 4,096-token ceiling for MDLM and the
 # preset took it, so a row that names no vocabulary is pinned to 2,048 (the record's commands predate the pin)
@@ -140,11 +147,26 @@ ROWS = {
     "ar_d02_wd1_s700_lr1e-3_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
                                                 "training.max_steps_per_stage": 700, "training.ema": 0.995,
                                                 "training.learning_rate": 0.001}),
+    # the chosen MDLM's steps spent otherwise, the same budget: a longer AR warm start (400 steps, stage III 9 epochs
+    # shorter), or the first two curriculum stages shortened for a longer third (12 + 9 + 72 epochs)
+    "mdlm_d0_v4096_lr2e-3_ema998_w400_long": ("mdlm", 400, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                            "training.learning_rate": 0.002}),
+    "mdlm_d0_v4096_lr2e-3_ema998_s3_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                          "training.learning_rate": 0.002}),
+    # ... or AdamW's second moment averaged over ~100 steps, not ~20 (β2 0.99: the masked loss's gradients are noisy)
+    "mdlm_d0_v4096_lr2e-3_ema998_b99_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                           "training.learning_rate": 0.002,
+                                                           "training.betas": "(0.9,0.99)"}),
+    # the curriculum's contribution on the chosen recipe: the same warm start, then one stage of all paragraphs at
+    # every masking rate for the same 1,836 diffusion steps
+    "mdlm_d0_v4096_lr2e-3_ema998_flat_long": ("mdlm", 200, {**VOCAB_4096, "model.dropout": 0.0, "training.ema": 0.998,
+                                                            "training.learning_rate": 0.002,
+                                                            "curriculum.enabled": False,
+                                                            "training.max_steps_per_stage": LONG_BUDGET - 200}),
     "ar_d02_wd1_s700_lr2e-3_ema995": ("ar", 0, {"model.dropout": 0.2, "training.weight_decay": 1.0,
                                                 "training.max_steps_per_stage": 700, "training.ema": 0.995,
                                                 "training.learning_rate": 0.002}),
 }
-LONG_BUDGET = 2036              # 200 AR warm-start + 54 + 198 + 1,584 diffusion steps (4,096 tokens: 27, 22, 66 epochs)
 ROW_BUDGET = {r: LONG_BUDGET for r in ROWS if r.endswith("_long")}     # the other rows: BUDGET
 # a 1,024-token vocabulary cuts the book into ~20 % more tokens: stage III runs 30 steps an epoch, not 25, so
 # 27 + 21 + 34 epochs are 54 + 231 + 1,020 = 1,305 diffusion steps (9 fewer than the others' 1,314; none over)
@@ -152,7 +174,9 @@ ROW_BUDGET = {r: LONG_BUDGET for r in ROWS if r.endswith("_long")}     # the oth
 # into ~5 % fewer: 2 + 9 + 24 steps an epoch, so 27 + 22 + 44 epochs are
 # 54 + 198 + 1,056 = 1,308 diffusion steps (6 fewer)
 ROW_EPOCHS = {"mdlm_d01_v1024": "27,21,34", **{r: "27,22,44" for r in ROWS if r.startswith("mdlm") and "_v4096" in r},
-              **{r: "27,22,66" for r in ROWS if r.startswith("mdlm") and "_v4096" in r and r.endswith("_long")}}
+              **{r: "27,22,66" for r in ROWS if r.startswith("mdlm") and "_v4096" in r and r.endswith("_long")},
+              "mdlm_d0_v4096_lr2e-3_ema998_w400_long": "27,22,57",     # 400 + 54 + 198 + 1,368 = 2,020 steps
+              "mdlm_d0_v4096_lr2e-3_ema998_s3_long": "12,9,72"}        # 200 + 24 + 81 + 1,728 = 2,033 steps
 
 
 def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
@@ -167,7 +191,7 @@ def train_command(name: str, seed: int, book: str, out: Path) -> list[str]:
         cmd += ["--epochs-per-stage", EPOCHS[200]]
     else:
         sets = {**sets, "training.ar_init_steps": warm}
-        cmd += ["--epochs-per-stage", ROW_EPOCHS.get(name, EPOCHS[warm])]
+        cmd += ["--epochs-per-stage", ROW_EPOCHS.get(name) or EPOCHS[warm]]
     for k, v in sets.items(): cmd += ["--set", f"{k}={json.dumps(v) if isinstance(v, bool) else v}"]
     return cmd
 
