@@ -49,6 +49,14 @@ and with 32 orders, the first 16 the same draws (47-56 minutes a run on the EPYC
         runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s{0,2} --splits test --orders 32
     taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py runs/race/mdlm_d0_v4096_lr2e-3_ema998_long_s1 \\
         --splits test --orders 32
+
+and for the row chosen after it, with stages of 12, 9 and 72 epochs, the test split with 16 orders (21-26 minutes a
+run on the EPYC, two side by side; 2026-12-07):
+
+    taskset -c 0 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
+        runs/race/mdlm_d0_v4096_lr2e-3_ema998_e12-9-72_long_s{0,2} --splits test --orders 16
+    taskset -c 1 env OMP_NUM_THREADS=1 python benchmarks/orders.py \\
+        runs/race/mdlm_d0_v4096_lr2e-3_ema998_e12-9-72_long_s1 --splits test --orders 16
 """
 from __future__ import annotations
 import argparse, json, math, re, subprocess, sys, time
